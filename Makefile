@@ -1,0 +1,64 @@
+# sigio-labs: signal-driven I/O on Linux, one lab per folder.
+#
+#   make demo      the guided tour: every lab's key scenario, live, then the figures
+#   make test      build everything and run every test (bats), then "N passed, N failed"
+#   make           build every lab          make list    what is in each lab
+#   make plots     draw the figures (PLOTDIR=plots; PLOTDIR=chapters/figures refreshes
+#                  the committed ones)
+#   make bench     the benchmarks           make claims  each book claim: test, pass/fail
+#   make lint      shellcheck, both compilers, lab kit copies
+#   make clean
+#
+# Options passed down to every lab: CC=clang, WERROR=1 (warnings are errors; CI),
+# SANITIZE=1 (AddressSanitizer + UndefinedBehaviorSanitizer), CFLAGS=...
+# Each lab also builds alone: make -C udp_sigio
+
+LABS := udp_sigio tcp_sigio_listen tcp_sigio_pitfalls rtsig_setsig streams_sigpoll_notes
+# Labs whose folder exists (a lab not written yet is simply absent).
+PRESENT := $(foreach lab,$(LABS),$(if $(wildcard $(lab)/Makefile),$(lab)))
+
+PLOTDIR ?= plots
+# What each lab's make gets from ours. CC only when it was chosen, so each lab's own default
+# (cc) stays the default.
+LABVARS := $(if $(filter-out default,$(origin CC)),CC='$(CC)') \
+           $(if $(WERROR),WERROR=$(WERROR)) $(if $(SANITIZE),SANITIZE=$(SANITIZE)) \
+           $(if $(filter-out default undefined,$(origin CFLAGS)),CFLAGS='$(CFLAGS)')
+# The tests and scripts need to know how the programs were built (valgrind and sanitizers
+# do not mix, for example).
+export SANITIZE WERROR
+
+.PHONY: all test demo plots bench lint clean list claims deps $(PRESENT)
+
+all: $(PRESENT)
+
+$(PRESENT):
+	@$(MAKE) --no-print-directory -C $@ $(LABVARS)
+
+# install-deps checks first and installs only what is missing.
+deps:
+	@scripts/install-deps
+
+test: deps all
+	@scripts/run-tests
+
+demo: deps all
+	@scripts/demo/run
+
+plots: deps all
+	@scripts/plots/run "$(PLOTDIR)"
+
+bench: deps all
+	@scripts/bench/run
+
+claims: deps all
+	@scripts/claims
+
+lint: all
+	@scripts/lint
+
+list:
+	@scripts/list-labs $(PRESENT)
+
+clean:
+	@for lab in $(PRESENT); do $(MAKE) --no-print-directory -C $$lab clean; done
+	rm -rf plots test-results

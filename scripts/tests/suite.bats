@@ -1,0 +1,111 @@
+#!/usr/bin/env bats
+# Suite-wide checks: the conventions every lab keeps (style-guide in chapters/README.md).
+
+load '../lib/test_helper'
+
+setup() { helper_setup; }
+teardown() { helper_teardown; }
+
+# Labs present in this checkout, and each lab's programs.
+labs() {
+    local d
+    for d in "$ROOT"/*/labutil.mk; do d=${d%/labutil.mk}; echo "${d##*/}"; done
+}
+progs() {
+    make -s --no-print-directory -C "$ROOT/$1" progs
+}
+
+@test "every lab builds alone, outside the tree, with gcc and clang and no warnings" {
+    local cc lab tmp="$BATS_TEST_TMPDIR/alone"
+    for cc in gcc clang; do
+        command -v "$cc" >/dev/null || { echo "$cc not installed: not checked" >&3; continue; }
+        for lab in $(labs); do
+            rm -rf "$tmp"
+            cp -r "$ROOT/$lab" "$tmp"
+            make -s -C "$tmp" clean >/dev/null
+            run_bounded 120 make -s -C "$tmp" CC="$cc" WERROR=1
+            assert_success
+            refute_output --partial warning
+        done
+    done
+}
+
+@test "the lab kit (labutil.h, labutil.c, labutil.mk) is identical in every lab" {
+    local lab f
+    for lab in $(labs); do
+        for f in labutil.h labutil.c labutil.mk; do
+            cmp "$ROOT/udp_sigio/$f" "$ROOT/$lab/$f" || fail "$lab/$f differs: run scripts/sync-labkit"
+        done
+    done
+}
+
+@test "every program prints its usage for -h and exits 0" {
+    local lab prog
+    for lab in $(labs); do
+        for prog in $(progs "$lab"); do
+            run_bounded 5 "$ROOT/$lab/$prog" -h
+            assert_success
+            assert_line --partial "usage: $prog"
+        done
+    done
+}
+
+@test "every program rejects an unknown option with a one-line reason, the usage and exit 2" {
+    local lab prog
+    for lab in $(labs); do
+        for prog in $(progs "$lab"); do
+            run_bounded 5 "$ROOT/$lab/$prog" --no-such-option
+            assert_equal "$status" 2
+            assert_equal "${lines[0]}" "$prog: unknown option --no-such-option"
+            assert_line --index 1 --partial "usage: $prog"
+        done
+    done
+}
+
+@test "every program opens with the header block: Demonstrates, Read with, Usage, Try it, What to observe, Linux notes" {
+    local lab prog section
+    for lab in $(labs); do
+        for prog in $(progs "$lab"); do
+            for section in Demonstrates: "Read with:" Usage: "Try it:" "What to observe:" "Linux notes"; do
+                sed -n '1,/\*\//p' "$ROOT/$lab/$prog.c" | grep -q -- "$section" ||
+                    fail "$lab/$prog.c: header block has no '$section'"
+            done
+        done
+    done
+}
+
+@test "the shell scripts are shellcheck-clean" {
+    require_cmd shellcheck
+    cd "$ROOT"
+    mapfile -t files < <(scripts/shell-files)
+    run shellcheck "${files[@]}"
+    assert_success
+}
+
+@test "every claim of a lab that exists has a test named with its ID, and every test ID is listed" {
+    local id lab
+    while IFS='|' read -r _ id _ _ lab _; do
+        id=$(echo "$id" | tr -d ' `')
+        lab=$(echo "$lab" | tr -d ' ')
+        [[ $id =~ ^[A-Z][A-Z0-9-]+$ && $id != ID ]] || continue
+        [ -d "$ROOT/$lab" ] || continue
+        grep -qF "@test \"[$id]" "$ROOT"/scripts/tests/*.bats || fail "claim $id ($lab) has no test"
+    done <"$ROOT/chapters/claims.md"
+    grep -ohE '@test "\[[A-Z0-9-]+\]' "$ROOT"/scripts/tests/*.bats | grep -oE '[A-Z0-9-]{3,}' | sort -u |
+        while read -r id; do
+            grep -qE "^\| *$id *\|" "$ROOT/chapters/claims.md" || fail "test ID $id is not in chapters/claims.md"
+        done
+}
+
+@test "the README's table names every lab folder, and each lab has its chapter" {
+    local lab
+    for lab in $(labs); do
+        grep -q "\`$lab/\`" "$ROOT/README.md" || fail "README.md does not list $lab/"
+        [ -f "$ROOT/chapters/$lab.md" ] || fail "no chapters/$lab.md"
+    done
+}
+
+@test "install-deps --check finds everything the tests use" {
+    run_bounded 20 "$ROOT/scripts/install-deps" --check
+    assert_success
+}

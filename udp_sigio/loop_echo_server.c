@@ -1,0 +1,166 @@
+/*
+ * loop_echo_server - UDP echo server as an ordinary blocking receive loop (the left-hand
+ * design of UNP Figure 25.1): receive, work, reply, receive again.
+ *
+ * Demonstrates:
+ *   - the design most UDP servers use, and the baseline every other design is measured against;
+ *   - why its arrival times are late under load: the time it reads a datagram is the time the
+ *     loop came back for it, not the time it arrived (compare with sigio_echo_server);
+ *   - the kernel's own receive timestamp (SO_TIMESTAMPNS), exact whatever the loop does.
+ *
+ * Read with: UNP §25.2 (Figure 25.1, left); chapters/udp_sigio.md "Two ways to build a UDP server".
+ *
+ * Usage: loop_echo_server [-p PORT] [-a ADDR | -6] [-w USEC] [--stamps FILE] [-v]
+ *   -p PORT        UDP port (default 9025; 0 = the kernel chooses, printed on the first line)
+ *   -a ADDR        address to bind (default 127.0.0.1); -6 is short for -a ::1
+ *   -w USEC        simulated work per datagram, microseconds of busy CPU (default 0)
+ *   --stamps FILE  one line per datagram: seq kernel_ns read_ns processed_ns
+ *   -v             one line per datagram: sender, destination, interface, length
+ *
+ * Try it:
+ *   ./loop_echo_server -p 9025 &
+ *   ./udp_echo_client -p 9025 -n 1000 -W 32
+ *   ./loop_echo_server -p 9025 -w 1000 --stamps /tmp/loop.txt &   # busy server
+ *   ./udp_echo_client -p 9025 -n 2000 -i 100; kill %1
+ *
+ * What to observe:
+ *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM "received=N echoed=N ...".
+ *   - In the stamps file of a busy server, read_ns - kernel_ns grows with the queue: each
+ *     datagram waits for all the work queued ahead of it (scripts/plots/udp_sigio.sh draws it).
+ *
+ * Linux notes: the kernel stamp is CLOCK_REALTIME in ns (SO_TIMESTAMPNS; the book mentions
+ * SO_TIMESTAMP and SIOCGSTAMP, both µs). IP_PKTINFO stands for BSD's IP_RECVDSTADDR and
+ * IP_RECVIF together.
+ */
+#include "dgram.h"
+#include "labutil.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+/* Set by the SIGINT/SIGTERM handler, read by the loop. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [-p PORT] [-a ADDR | -6] [-w USEC] [--stamps FILE] [-v]\n"
+            "  -p PORT        UDP port to bind (default 9025; 0 = kernel chooses)\n"
+            "  -a ADDR        address to bind (default 127.0.0.1); -6 = -a ::1\n"
+            "  -w USEC        busy work per datagram in microseconds (default 0, at most 1000000)\n"
+            "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns' per datagram\n"
+            "  -v             print sender, destination and interface of each datagram\n"
+            "  -h             this help\n"
+            "example: %s -p 0 -w 200 --stamps /tmp/loop.txt\n",
+            lab_prog, lab_prog);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"stamps", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    int port = 9025, verbose = 0, opt;
+    long work_us = 0;
+    uint64_t received = 0, echoed = 0, truncated = 0, send_errors = 0;
+    struct sockaddr_storage addr;
+    static struct dgram d; /* static: DGRAM_MAX bytes are better off the stack */
+    FILE *stamps = NULL;
+
+    lab_init(argv[0], usage);
+    while ((opt = getopt_long(argc, argv, ":p:a:6w:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'p': port = parse_port("-p", optarg); break;
+        case 'a': addr_text = optarg; break;
+        case '6': addr_text = "::1"; break;
+        case 'w': work_us = parse_long("-w", optarg, 0, 1000000); break;
+        case 'S': stamps_path = optarg; break;
+        case 'v': verbose = 1; break;
+        case 'h': print_help();
+        default: bad_option(opt, argv);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+
+    socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
+    int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
+    dgram_enable_info(fd, addr.ss_family);
+    if (stamps_path) {
+        stamps = fopen(stamps_path, "w");
+        if (!stamps)
+            die("fopen(%s)", stamps_path);
+        fprintf(stamps, "# seq kernel_ns read_ns processed_ns (CLOCK_REALTIME)\n");
+    }
+
+    /* No SA_RESTART: a SIGTERM that arrives while we sleep in recvmsg makes it return EINTR.
+     * One that arrives just before recvmsg would be missed until the next datagram, so the
+     * socket also gets a 100 ms receive timeout and the loop looks at the flag again. (The
+     * signal-driven server has no such race: it blocks signals and waits in sigsuspend.) */
+    on_signal(SIGINT, on_stop, 0);
+    on_signal(SIGTERM, on_stop, 0);
+    struct timeval tick = {0, 100 * 1000};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick) == -1)
+        die("setsockopt(SO_RCVTIMEO)");
+
+    announce_listening(fd);
+
+    /* LAB: blocking-loop — the whole server: wait, read, work, reply. While it works, new
+     * datagrams wait in the socket buffer and nobody notes when they came. */
+    while (!stop_requested) {
+        if (dgram_recv(fd, &d, 0) < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+                continue; /* a signal, or the 100 ms tick: look at the flag */
+            die("recvmsg");
+        }
+        received++;
+        if (verbose) {
+            char line[160];
+            printf("datagram %s kernel_ns=%" PRId64 "\n", dgram_describe(&d, line, sizeof line),
+                   d.kernel_ns);
+        }
+        if (d.truncated) {
+            /* Never echo a cut-down datagram as if it were the whole one. */
+            if (truncated++ < 5)
+                fprintf(stderr, "%s: datagram larger than %d bytes truncated (MSG_TRUNC): not echoed\n",
+                        lab_prog, DGRAM_MAX);
+            continue;
+        }
+        burn_us(work_us);
+        int64_t processed_ns = now_ns(CLOCK_REALTIME);
+        if (dgram_echo(fd, &d) < 0) {
+            if (send_errors++ < 5)
+                warn_errno("sendto");
+        } else {
+            echoed++;
+        }
+        if (stamps) {
+            uint64_t seq = dgram_seq(&d);
+            fprintf(stamps, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+                    seq == UINT64_MAX ? received - 1 : seq, d.kernel_ns, d.read_ns, processed_ns);
+        }
+    }
+
+    if (stamps && fclose(stamps) == EOF)
+        die("fclose(%s)", stamps_path);
+    printf("received=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64 "\n",
+           received, echoed, truncated, send_errors);
+    close(fd);
+    return EXIT_OK;
+}
