@@ -42,11 +42,11 @@ explain() {
     printf '%s\n' "$*" | fold -s -w 92
 }
 
-# show CMD... - print the command as a student would type it, run it (20 s at most), and
-# indent what it prints.
+# show CMD... - print the command as a student would type it, run it (SHOW_TIMEOUT
+# seconds at most, default 20), and indent what it prints.
 show() {
     printf '%s$ %s%s\n' "$C" "$*" "$R"
-    timeout -k 2 20 "$@" 2>&1 | sed 's/^/    /'
+    timeout -k 2 "${SHOW_TIMEOUT:-20}" "$@" 2>&1 | sed 's/^/    /'
     return "${PIPESTATUS[0]}"
 }
 
