@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# plots/bench.sh DIR: the benchmark figures from fresh runs (smaller with PLOTS_QUICK=1):
+#   udp-throughput.png   throughput of each design with its ratio to the blocking loop
+#   udp-window.png       throughput against the number of datagrams in flight
+#   delivery-latency.png kernel stamp -> first user code, for five ways of being told
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+dir=$1
+cd "$root"
+mkdir -p "$dir"
+machine="$(uname -r), $(nproc) CPUs, $(date -u +%Y-%m-%d)"
+
+if [ "${PLOTS_QUICK:-0}" = 1 ]; then
+    export BENCH_N=20000 BENCH_ROUNDS=1 BENCH_SWEEP="1 8 32 128" BENCH_SWEEP_N=3000 BENCH_SWEEP_ROUNDS=1
+    latency_n=200
+else
+    export BENCH_N=${BENCH_N:-200000} BENCH_ROUNDS=${BENCH_ROUNDS:-3}
+    latency_n=2000
+fi
+export BENCH_OUT="$dir"
+bash scripts/bench/udp_echo.sh >"$dir/bench.log"
+
+designs=$(awk '!/^#/ { print $1 }' "$dir/udp-echo-summary.txt" | tr '\n' ' ')
+gnuplot -c "$here/bench-throughput.gp" "$dir/udp-echo-summary.txt" "$dir/udp-throughput.png" "$machine"
+gnuplot -c "$here/bench-window.gp" "$dir/udp-window.txt" "$dir/udp-window.png" "$designs" "$machine"
+
+{
+    echo "# delivery latency: kernel receive stamp (SO_TIMESTAMPNS) to first user code"
+    echo "# command: udp_sigio/delivery_latency -n $latency_n"
+    echo "# kernel: $(uname -r)  cpus: $(nproc)  date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    echo "# columns: mode p50_us p99_us max_us"
+    udp_sigio/delivery_latency -n "$latency_n" |
+        sed -E 's/^mode=([^ ]+) samples=[0-9]+ p50_us=([^ ]+) p99_us=([^ ]+) max_us=([^ ]+)$/\1 \2 \3 \4/'
+} >"$dir/delivery-latency.txt"
+gnuplot -c "$here/delivery-latency.gp" "$dir/delivery-latency.txt" "$dir/delivery-latency.png" "$machine"
