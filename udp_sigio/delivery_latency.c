@@ -108,7 +108,7 @@ static void on_sigio(int sig)
 {
     int64_t first = now_ns(CLOCK_REALTIME);
     int saved = errno;
-    struct dgram d;
+    static struct dgram d; /* one buffer serves every call: SIGIO is blocked while we run */
 
     (void)sig;
     while (dgram_recv(handler_fd, &d, MSG_DONTWAIT) >= 0) {
