@@ -219,13 +219,19 @@ static int exec_target(char **argv)
     f.sock = (int)parse_long("--exec-target SOCK", argv[2], 0, INT_MAX);
     if (sigaction(SIGIO, NULL, &now) == -1)
         die("sigaction(SIGIO, NULL)");
-    printf("  exec'd program: SIGIO's action is %s; the inherited socket has O_ASYNC %s\n",
+    int flags = fcntl(f.sock, F_GETFL);
+    if (flags == -1 && errno != EBADF)
+        die("fcntl(%d, F_GETFL)", f.sock);
+    printf("  exec'd program: SIGIO's action is %s; the inherited socket %s\n",
            now.sa_handler == SIG_DFL ? "the default (the handler did not survive exec)"
            : now.sa_handler == SIG_IGN ? "ignore" : "a handler",
-           (fcntl(f.sock, F_GETFL) & O_ASYNC) ? "on" : "off");
+           flags == -1 ? "was closed by the exec (FD_CLOEXEC)"
+           : (flags & O_ASYNC) ? "has O_ASYNC on" : "has O_ASYNC off");
     fflush(stdout);
     tell_ready(f.ready);
     wait_for_go(f.go);
+    if (flags == -1)
+        return EXIT_OK;
     if (ioctl(f.sock, FIONREAD, &waiting) == -1)
         die("ioctl(%d, FIONREAD)", f.sock);
     printf("  exec'd program: %d bytes arrived and no signal came\n", waiting);
