@@ -168,9 +168,9 @@ static _Noreturn void child_right_order(const struct child_fds *f)
     while (!sigio_seen)
         sigsuspend(&none);
     ssize_t n = recv(f->sock, buf, sizeof buf - 1, 0);
-    if (n == -1)
+    if (n < 0)
         die("recv(%d)", f->sock);
-    buf[n] = '\0';
+    buf[n > 0 ? n : 0] = '\0';
     printf("  child: caught SIGIO, read %zd bytes: %s\n", n, buf);
     _exit(strcmp(buf, MESSAGE) == 0 ? EXIT_OK : EXIT_FAIL);
 }
@@ -374,9 +374,9 @@ int main(int argc, char **argv)
 
     /* The exec cases run this same program again, by the path of the running executable. */
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len == -1)
+    if (len <= 0)
         die("readlink(/proc/self/exe)");
-    self[len] = '\0';
+    self[len > 0 ? len : 0] = '\0';
 
     /* Started with SIGIO ignored (an ignored signal stays ignored across exec), every case
      * would survive: put the default action back, as a program that never touched it has. */
