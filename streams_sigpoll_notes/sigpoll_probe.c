@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,8 +293,8 @@ struct step_ctx {
     int fds[4], nfds;     /* descriptors to close at the end */
     int armed[2], narmed; /* descriptors with O_ASYNC on */
     int notify_dir;       /* a directory fd with dnotify on, or -1 */
-    char dir[64];         /* a temporary directory to remove, or "" */
-    char file[80];        /* a file in it to remove, or "" */
+    char dir[PATH_MAX];   /* a temporary directory to remove, or "" */
+    char file[PATH_MAX + 8]; /* a file in it to remove, or "" */
 };
 
 static int keep(struct step_ctx *c, int fd)
@@ -341,6 +342,14 @@ static void make_pipe(struct step_ctx *c, int p[2])
     keep(c, p[1]);
 }
 
+/* make_tcp_pair - t[0] the connecting end, t[1] the accepted end, both kept. */
+static void make_tcp_pair(struct step_ctx *c, int t[2])
+{
+    tcp_pair(&t[0], &t[1]);
+    keep(c, t[0]);
+    keep(c, t[1]);
+}
+
 static void put_byte(int fd)
 {
     if (write(fd, "x", 1) != 1)
@@ -382,14 +391,12 @@ static int step_pipe_close(struct step_ctx *c)
 
 static int step_tcp_urgent(struct step_ctx *c)
 {
-    int client, server;
+    int t[2];
 
-    tcp_pair(&client, &server);
-    keep(c, client);
-    keep(c, server);
-    arm(c, server);
-    if (send(client, "!", 1, MSG_OOB) != 1)
-        die("send(%d, MSG_OOB)", client);
+    make_tcp_pair(c, t);
+    arm(c, t[1]);
+    if (send(t[0], "!", 1, MSG_OOB) != 1)
+        die("send(%d, MSG_OOB)", t[0]);
     return 0;
 }
 
@@ -426,17 +433,15 @@ static int step_unix_close(struct step_ctx *c)
 
 static int step_tcp_fin(struct step_ctx *c)
 {
-    int client, server;
+    int t[2];
 
-    tcp_pair(&client, &server);
-    keep(c, client);
-    keep(c, server);
-    arm(c, client);
+    make_tcp_pair(c, t);
+    arm(c, t[0]);
     /* Our own shutdown signals nothing; the peer's FIN that follows finds both directions
      * shut, and that is POLL_HUP (a FIN on an open connection would be POLL_IN). */
-    if (shutdown(client, SHUT_WR) == -1)
-        die("shutdown(%d, SHUT_WR)", client);
-    close_early(c, server);
+    if (shutdown(t[0], SHUT_WR) == -1)
+        die("shutdown(%d, SHUT_WR)", t[0]);
+    close_early(c, t[1]);
     return 0;
 }
 
@@ -446,7 +451,11 @@ static int step_dir_notify(struct step_ctx *c)
     char name[16];
     int fd;
 
-    snprintf(c->dir, sizeof c->dir, "%.40s/sigpoll_probe.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!tmp || !*tmp)
+        tmp = "/tmp";
+    if (strlen(tmp) + 32 > sizeof c->dir)
+        fail("TMPDIR is too long: %s", tmp);
+    snprintf(c->dir, sizeof c->dir, "%s/sigpoll_probe.XXXXXX", tmp);
     if (!mkdtemp(c->dir))
         die("mkdtemp(%s)", c->dir);
     fd = keep(c, open(c->dir, O_RDONLY | O_DIRECTORY));
