@@ -290,17 +290,16 @@ static int print_facts(int pipe_rd)
 
 /* What one step opened and switched on; step_end() switches off and closes it all. */
 struct step_ctx {
-    int fds[4], nfds;     /* descriptors to close at the end */
-    int armed[2], narmed; /* descriptors with O_ASYNC on */
-    int notify_dir;       /* a directory fd with dnotify on, or -1 */
-    char dir[PATH_MAX];   /* a temporary directory to remove, or "" */
+    int fds[4], nfds;        /* descriptors to close at the end */
+    int armed[2], narmed;    /* descriptors with O_ASYNC on */
+    int notify_dir;          /* a directory fd with dnotify on, or -1 */
+    char dir[PATH_MAX];      /* a temporary directory to remove, or "" */
     char file[PATH_MAX + 8]; /* a file in it to remove, or "" */
 };
 
+/* keep - remember fd (a valid descriptor) to close when the step ends. */
 static int keep(struct step_ctx *c, int fd)
 {
-    if (fd == -1)
-        die("a step's descriptor");
     c->fds[c->nfds++] = fd;
     return fd;
 }
@@ -407,7 +406,10 @@ static int step_tcp_refused(struct step_ctx *c)
     int s;
 
     keep(c, tcp_bound(&addr, &len)); /* bound, not listening: its port refuses */
-    s = keep(c, socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    if (s == -1)
+        die("socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK)");
+    keep(c, s);
     arm(c, s);
     /* Non-blocking, so connect returns EINPROGRESS; on loopback the RST may already have
      * come back inside the call, and then it says ECONNREFUSED. Either way the error is
@@ -458,7 +460,10 @@ static int step_dir_notify(struct step_ctx *c)
     snprintf(c->dir, sizeof c->dir, "%s/sigpoll_probe.XXXXXX", tmp);
     if (!mkdtemp(c->dir))
         die("mkdtemp(%s)", c->dir);
-    fd = keep(c, open(c->dir, O_RDONLY | O_DIRECTORY));
+    fd = open(c->dir, O_RDONLY | O_DIRECTORY);
+    if (fd == -1)
+        die("open(%s, O_DIRECTORY)", c->dir);
+    keep(c, fd);
     /* dnotify has no O_ASYNC: F_NOTIFY itself makes us the owner. F_SETSIG first, so the
      * first notification already carries siginfo. */
     if (fcntl(fd, F_SETSIG, SIGPOLL) == -1)
@@ -561,7 +566,8 @@ static void run_step(const struct step *st, unsigned chosen, struct tally *t)
     printf("step=%s expect=%s%s\n  (%s)\n", st->name, code, st->urgent ? "+SIGURG" : "",
            st->what);
     if (st->run(&c) == -1) {
-        printf("step=%s unavailable=yes errno=%s\n", st->name, errno_name(errno));
+        int err = errno;
+        printf("step=%s unavailable=yes errno=%s\n", st->name, errno_name(err));
         t->unavailable++;
         step_end(&c);
         return;
