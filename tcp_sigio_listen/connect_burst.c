@@ -23,7 +23,7 @@
  * Try it:
  *   ./listen_server -p 9026 &
  *   ./connect_burst -k 100                 # 100 connections at once
- *   ./connect_burst -k 1 -r 20             # one at a time, each waited for
+ *   ./connect_burst -k 1 -r 20             # one after another (the next right after an echo)
  *   ./connect_burst -k 1 -n 1000           # 1000 lines on one connection
  *
  * What to observe:

@@ -26,7 +26,7 @@
  *
  * Try it:
  *   ./listen_server -p 9026 --siginfo -v &
- *   ./connect_burst -p 9026 -k 1 -r 3          # three signals, one accept each
+ *   ./connect_burst -p 9026 -k 1               # one connection: signal=1 accepted=1
  *   ./connect_burst -p 9026 -k 100             # fewer signals than connections
  *   kill -HUP %1; kill %1                      # the histogram, then the summary
  *
