@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Demo part: tcp_sigio_listen (UNP §25.2): SIGIO on a listening TCP socket only.
-# shellcheck source=../lib/demo.bash
+# shellcheck source=scripts/lib/demo.bash disable=SC1091
 source "$(dirname "$0")/../lib/demo.bash"
 
 # wait_server REGEX [N] - wait quietly (10 s at most) until N lines (default 1) of the
@@ -29,7 +29,7 @@ done
 show tcp_sigio_listen/connect_burst -p "$PORT" -k 100
 show kill -HUP "$SERVER_PID"
 wait_server '^signals_total='
-unserve
+unserve TERM
 
 notice "listener_fd has nonblock=1 async=1 and the server as owner; accepted_fd has nonblock=0 \
 async=0 owner=0: on Linux accept() carries none of them over, so children serve with plain blocking I/O." \

@@ -40,6 +40,12 @@ wait_children() {
     done
 }
 
+# fd_count PID - how many descriptors PID has open.
+fd_count() {
+    local fds=("/proc/$1/fd/"*)
+    echo "${#fds[@]}"
+}
+
 # server_ends [SECS] - wait for a server started with -c MAX to finish on its own; its
 # summary line is then in $output.
 server_ends() {
@@ -129,6 +135,19 @@ signals_total=$n connections_total=$n"
     [ "$(kv child_pid)" != "$SERVER_PID" ] || fail "the child line shows the parent's PID"
 }
 
+@test "[TCP-LISTEN-ONLY] a SYN alone (answered with a SYN-ACK, never completed) raises no signal; a completed connection does" {
+    require_cmd unshare
+    unshare -rn true 2>/dev/null || skip "no network namespace of our own here (unshare -rn failed)"
+    run_bounded 30 unshare -rn "$ROOT/scripts/tcp_sigio_listen-bare-syn.sh"
+    skip_if_unsupported
+    assert_success
+    assert_line --partial "syn_ack=1 "
+    assert_line "after_syn_signals=0"
+    assert_line "after_connect_signals=1"
+    assert_equal "$(kv connections)" 1
+    assert_equal "$(kv unexpected)" 0
+}
+
 # --- clients, load, resources ---------------------------------------------------------
 
 @test "clients the project did not write (socat, bash /dev/tcp) get their echo" {
@@ -149,12 +168,12 @@ signals_total=$n connections_total=$n"
 @test "2000 connections in bursts of 50: no zombie left, the server's descriptors at the end equal those at the start" {
     local before after
     start_server "$SERVER" -p 0
-    before=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+    before=$(fd_count "$SERVER_PID")
     run_bounded 90 "$CLIENT" -p "$SERVER_PORT" -k 50 -r 40 -t 85
     assert_success
     assert_output --partial "connections=2000 echoed=2000 failed=0"
     wait_children "$SERVER_PID" 0 20
-    after=$(ls "/proc/$SERVER_PID/fd" | wc -l)
+    after=$(fd_count "$SERVER_PID")
     assert_equal "$after" "$before"
     stop_server
     assert_equal "$EXIT_STATUS" 0
@@ -202,6 +221,9 @@ signals_total=$n connections_total=$n"
     assert_failure 2
     run_bounded 5 "$CLIENT" -a not-an-address
     assert_failure 2
+    run_bounded 5 "$LAB/syn_only_client" -a ::1
+    assert_failure 2
+    assert_line --index 0 --partial "IPv4 only"
 }
 
 @test "a port already in use is a clear one-line error and exit 1" {
@@ -282,7 +304,7 @@ signals_total=$n connections_total=$n"
 @test "valgrind finds no errors or leaks in the server, its children or the client" {
     require_cmd valgrind
     sanitized_build && skip "valgrind cannot run a sanitized build"
-    local vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect)
+    local vg=(valgrind -q --error-exitcode=99 --leak-check=full "--errors-for-leak-kinds=definite,indirect")
     START_TIMEOUT=30 start_server "${vg[@]}" "$SERVER" -p 0 --siginfo -c 20
     run_bounded 60 "${vg[@]}" "$CLIENT" -p "$SERVER_PORT" -k 10 -r 2 -t 50
     assert_success
