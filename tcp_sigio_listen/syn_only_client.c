@@ -9,7 +9,7 @@
  *     the "pseudo-header" (RFC 793 §3.1), sent on a raw socket.
  *
  * Read with: UNP §25.2 and §2.6 (the three-way handshake); chapters/tcp_sigio_listen.md
- * "A SYN is not a connection".
+ * "The claim: TCP-LISTEN-ONLY".
  *
  * Usage: syn_only_client [-a ADDR] [-p PORT] [-t MS]
  *   -a ADDR   IPv4 address of the server (default 127.0.0.1)
