@@ -173,6 +173,8 @@ static void usage(FILE *out)
 
 /* ---- the parent's bookkeeping --------------------------------------------------------- */
 
+/* grow - array, reallocated if needed to hold at least `need` elements of elem bytes (the
+ * capacity doubles; new elements are zero). Updates *cap. */
 static void *grow(void *array, size_t *cap, size_t need, size_t elem)
 {
     size_t newcap = *cap ? *cap : 16;
@@ -181,12 +183,13 @@ static void *grow(void *array, size_t *cap, size_t need, size_t elem)
         newcap *= 2;
     if (newcap == *cap)
         return array;
-    void *p = realloc(array, newcap * elem);
-    if (!p)
-        fail("out of memory for %zu entries", newcap);
-    memset((char *)p + *cap * elem, 0, (newcap - *cap) * elem);
-    *cap = newcap;
-    return p;
+    char *p = realloc(array, newcap * elem);
+    if (p) {
+        memset(p + *cap * elem, 0, (newcap - *cap) * elem);
+        *cap = newcap;
+        return p;
+    }
+    fail("out of memory for %zu entries", newcap);
 }
 
 static void hist_add(struct server *s, long accepted)

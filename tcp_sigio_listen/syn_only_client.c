@@ -18,8 +18,8 @@
  *   Needs CAP_NET_RAW: run it as root, or in a namespace of its own (unshare -rn) together
  *   with the server; without it, it exits 4 ("skipped").
  *
- * Try it (in a network namespace of your own, so the raw socket is allowed):
- *   unshare -rn bash
+ * Try it:
+ *   unshare -rn bash                          # a network namespace of your own: raw sockets
  *   ip link set lo up; ./listen_server -p 9026 -v &
  *   ./syn_only_client -p 9026                 # syn_ack=1, and the server prints nothing
  *   kill -HUP %1                              # signals_total=0 connections_total=0
