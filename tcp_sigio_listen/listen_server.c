@@ -653,8 +653,10 @@ int main(int argc, char **argv)
         }
         if (got)
             handle_sigio(&s, got);
-        chld_pending = 0;
-        reap(&s, 0); /* also after a SIGIO wake: a SIGCHLD may be pending behind it */
+        if (chld_pending) {
+            chld_pending = 0;
+            reap(&s, 0);
+        }
         if (hup_pending) {
             hup_pending = 0;
             print_histogram(&s);
