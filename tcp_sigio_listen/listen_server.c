@@ -235,10 +235,8 @@ static void print_flags(const char *what, int fd)
 
     if (fl == -1 || sig == -1)
         die("fcntl(%d, F_GETFL/F_GETSIG)", fd);
-    /* SIGIO by its own name: signal_name() would say SIGPOLL, the same number on Linux. */
     printf("%s_fd=%d nonblock=%d async=%d owner=%d setsig=%s\n", what, fd, !!(fl & O_NONBLOCK),
-           !!(fl & O_ASYNC), owner,
-           sig == SIGIO ? "SIGIO" : sig ? signal_name(sig, name, sizeof name) : "0");
+           !!(fl & O_ASYNC), owner, sig ? signal_name(sig, name, sizeof name) : "0");
 }
 
 /* ---- the child: one connection, blocking I/O ------------------------------------------ */
