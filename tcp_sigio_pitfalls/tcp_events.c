@@ -694,21 +694,20 @@ static void print_tsv(const struct config *cfg, const struct walk *rtw)
     }
 }
 
-static void print_signals(const struct walk *ws)
+static void print_signals(void)
 {
     char a[16], b[16], c[128];
 
-    printf("mode\tcondition\tt_ms\tsignal\tsi_code\tsi_band\tsi_fd\n");
+    printf("mode\tstep\tcondition\tt_ms\tsignal\tsi_code\tsi_band\tsi_fd\n");
     for (int m = 0; m < NMODES; m++)
         for (int st = 0; st < NSTEPS; st++)
             for (int i = 0; i < results[m][st].n; i++) {
                 const struct seen *s = &results[m][st].sig[i];
-                printf("%s\t%s\t%.3f\t%s\t%s\t%s\t%d\n", mode_names[m], steps[st].name,
+                printf("%s\t%d\t%s\t%.3f\t%s\t%s\t%s\t%d\n", mode_names[m], st + 1, steps[st].name,
                        (double)(s->t_ns - results[m][st].t0_ns) / 1e6,
                        sig_text(s->signo, a, sizeof a), sicode_name(s->code, b, sizeof b),
                        band_names(s->band, c, sizeof c), s->fd);
             }
-    (void)ws;
 }
 
 /* plain_column - "1", or "1 + SIGURG" when SIGURG was among the handler calls. */
@@ -859,7 +858,7 @@ int main(int argc, char **argv)
     if (!strcmp(format, "tsv"))
         print_tsv(&cfg, &rtw);
     else if (!strcmp(format, "signals"))
-        print_signals(&rtw);
+        print_signals();
     else
         print_table(&cfg, &rtw);
     return EXIT_OK;
