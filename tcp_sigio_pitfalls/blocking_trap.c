@@ -315,11 +315,11 @@ static void report(const char *step, const char *sentence)
                        : read_eagain ? "EAGAIN"
                                      : "data";
 
-    printf("%s ", sentence);
+    printf("%s\n  ", sentence);
     if (sig_calls == 0)
         printf("No SIGIO, so no read.\n");
     else if (read_blocked)
-        printf("A read after the signal blocked for %d ms until the timer cut it off.\n",
+        printf("A read after the signal blocked for %d ms, until the timer cut it off.\n",
                (int)read_longest_ms);
     else if (read_eagain)
         printf("The read after the signal said EAGAIN and the program carried on.\n");
@@ -393,9 +393,9 @@ int main(int argc, char **argv)
     /* LAB: nonblocking-or-not — the one line the book insists on. --blocking leaves it out,
      * wrong on purpose. */
     set_fl(ours, blocking ? O_ASYNC : O_ASYNC | O_NONBLOCK);
-    printf("socket is %s; the handler reads %s after every SIGIO; a read is cut off after %ld ms\n",
+    printf("socket: %s; handler: %s after every SIGIO; a read is cut off after %ld ms\n",
            blocking ? "BLOCKING (wrong on purpose)" : "non-blocking",
-           drain_reads ? "until EAGAIN" : "once", limit_ms);
+           drain_reads ? "reads until EAGAIN" : "one read", limit_ms);
 
     /* Step data: the ordinary case. */
     reset_counters();
@@ -422,8 +422,7 @@ int main(int argc, char **argv)
     peer_read(theirs, written);
     wait_outq_empty(ours);
     release(50);
-    report("space", "space: our write hit EAGAIN, the peer read it all, the ACKs freed the buffer"
-                    " (a SIGIO with no data behind it).");
+    report("space", "space: our write hit EAGAIN; the peer read it all; its ACKs freed our buffer.");
     blocked_total += read_blocked;
 
     /* Step waitdata: a thread blocked in recv() on the socket, then data. */
@@ -450,8 +449,8 @@ int main(int argc, char **argv)
     if (!blocking)
         set_fl(ours, O_NONBLOCK);
     release(50);
-    printf("waitdata: a thread was asleep in recv() when the peer sent 5 bytes; it got %zd.\n",
-           reader_got);
+    printf("waitdata: a thread was asleep in recv() when the peer sent 5 bytes.\n  It got %zd"
+           " bytes, and %s.\n", reader_got, sig_calls ? "a SIGIO came as well" : "no SIGIO came");
     printf("step=waitdata signals=%d thread_bytes=%zd\n", (int)sig_calls, reader_got);
     blocked_total += read_blocked;
 

@@ -739,7 +739,7 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
 
     if (cfg->modes[MODE_RT]) {
         /* si_band of each si_code seen (the kernel's band_table makes them one to one). */
-        printf("\nsi_band:");
+        printf("\nsi_band of each si_code seen:\n");
         int shown[16] = {0};
         for (int st = 0; st < NSTEPS; st++)
             for (int i = 0; i < results[MODE_RT][st].n; i++) {
@@ -747,9 +747,8 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
                 if (s->signo != rtw->rt_sig || s->code < 0 || s->code >= 16 || shown[s->code])
                     continue;
                 shown[s->code] = 1;
-                printf(" %s=%s", sicode_name(s->code, a, sizeof a), band_names(s->band, b, sizeof b));
+                printf("  %-9s %s\n", sicode_name(s->code, a, sizeof a), band_names(s->band, b, sizeof b));
             }
-        printf("\n");
     }
     if (cfg->modes[MODE_PLAIN]) {
         /* What a plain handler had to go on: the distinct si_code values it saw. */
