@@ -277,31 +277,37 @@ static void *blocked_reader(void *arg)
     return NULL;
 }
 
-/* in_recv - is thread tid asleep inside recvfrom()? /proc/self/task/TID/syscall names the
- * system call a sleeping thread is in; stat's third field is its state (S = sleeping). */
+/* first_line - the first line of a (proc) file into buf; -1 if it cannot be read. */
+static int first_line(const char *path, char *buf, int len)
+{
+    FILE *f = fopen(path, "r");
+
+    if (f == NULL)
+        return -1;
+    char *got = fgets(buf, len, f);
+    fclose(f);
+    return got ? 0 : -1;
+}
+
+/* in_recv - is thread tid asleep inside recvfrom()? stat's third field is its state (S =
+ * sleeping); /proc/self/task/TID/syscall names the system call a sleeping thread is in. */
 static int in_recv(pid_t tid)
 {
     char path[64], text[256];
     long nr = -1;
-    char state = '?';
-    FILE *f;
 
     snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)tid);
-    if ((f = fopen(path, "r")) == NULL)
-        die("fopen(%s)", path);
-    if (fgets(text, sizeof text, f)) {
-        const char *paren = strrchr(text, ')'); /* the name may hold spaces */
-        if (paren && paren[1] == ' ')
-            state = paren[2];
-    }
-    fclose(f);
+    if (first_line(path, text, sizeof text) == -1)
+        die("read %s", path);
+    const char *paren = strrchr(text, ')'); /* the thread's name may hold spaces */
+    if (!paren || paren[1] != ' ' || paren[2] != 'S')
+        return 0;
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    if ((f = fopen(path, "r")) == NULL)
-        return state == 'S'; /* no syscall file (some kernels): the state alone */
-    if (fscanf(f, "%ld", &nr) != 1)
-        nr = -1;
-    fclose(f);
-    return state == 'S' && (nr == SYS_recvfrom || nr == SYS_recvmsg);
+    if (first_line(path, text, sizeof text) == -1)
+        return 1; /* no syscall file on this kernel: asleep is the best we can know */
+    if (sscanf(text, "%ld", &nr) != 1)
+        return 0;
+    return nr == SYS_recvfrom || nr == SYS_recvmsg;
 }
 
 /* ---- steps ------------------------------------------------------------------------- */

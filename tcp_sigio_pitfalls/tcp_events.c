@@ -59,6 +59,9 @@
 /* Every wait for a state is bounded: a step that does not finish in this time is a failure. */
 #define STEP_TIMEOUT_MS 5000
 #define MAX_SEEN 64 /* signals one step may raise before we call it runaway */
+/* The F_SETSIG signal of the rt walk. A realtime signal queues one siginfo per event; try
+ * SIGIO here (an exercise) to see a standard signal keep only the first. */
+#define RT_SIGNAL SIGRTMIN
 
 enum mode { MODE_PLAIN, MODE_RT, NMODES };
 static const char *const mode_names[NMODES] = {"plain", "rt"};
@@ -121,7 +124,7 @@ struct config {
 struct walk {
     const struct config *cfg;
     enum mode mode;
-    int rt_sig;          /* F_SETSIG value: SIGRTMIN in rt mode, 0 (plain SIGIO) otherwise */
+    int rt_sig;          /* F_SETSIG value: RT_SIGNAL in rt mode, 0 (plain SIGIO) otherwise */
     sigset_t io_signals; /* SIGIO, SIGURG and the realtime signal: blocked except in ppoll */
     int home_ns, peer_ns; /* -1 when the peer lives in our own network namespace */
     struct sockaddr_storage local, peer;
@@ -729,7 +732,7 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
 
     printf("What SIGIO tells you on a TCP socket, one condition at a time (UNP §25.2, TCPv2 p.439)\n");
     printf("plain = handler calls with plain SIGIO; realtime = signals queued with F_SETSIG %s\n\n",
-           signal_name(SIGRTMIN, a, sizeof a));
+           sig_text(RT_SIGNAL, a, sizeof a));
     printf("%-23s %-37s %-11s %s\n", "condition", "TCPv2 p.439 says SIGIO for", "plain",
            "realtime (si_code of each)");
     for (int st = 0; st < NSTEPS; st++)
@@ -840,20 +843,20 @@ int main(int argc, char **argv)
     sigemptyset(&w.io_signals);
     sigaddset(&w.io_signals, SIGIO);
     sigaddset(&w.io_signals, SIGURG);
-    sigaddset(&w.io_signals, SIGRTMIN);
+    sigaddset(&w.io_signals, RT_SIGNAL);
     if (sigprocmask(SIG_BLOCK, &w.io_signals, NULL) == -1)
-        die("sigprocmask(SIG_BLOCK, SIGIO SIGURG SIGRTMIN)");
+        die("sigprocmask(SIG_BLOCK, SIGIO SIGURG RT_SIGNAL)");
 
     for (int m = 0; m < NMODES; m++) {
         if (!cfg.modes[m])
             continue;
         w.mode = (enum mode)m;
-        w.rt_sig = m == MODE_RT ? SIGRTMIN : 0;
+        w.rt_sig = m == MODE_RT ? RT_SIGNAL : 0;
         walk(&w);
     }
 
     struct walk rtw = w;
-    rtw.rt_sig = SIGRTMIN;
+    rtw.rt_sig = RT_SIGNAL;
     if (!strcmp(format, "tsv"))
         print_tsv(&cfg, &rtw);
     else if (!strcmp(format, "signals"))

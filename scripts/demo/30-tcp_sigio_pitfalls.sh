@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Demo part 30: tcp_sigio_pitfalls (UNP §25.2 "SIGIO with TCP Sockets", TCPv2 p.439).
+# shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"
 
 part "tcp_sigio_pitfalls" "UNP §25.2, TCPv2 p.439"
