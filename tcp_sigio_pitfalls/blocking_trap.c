@@ -42,7 +42,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -50,7 +49,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -124,7 +122,7 @@ static ssize_t one_read(void)
 }
 
 /* LAB: sigio-handler — reads after every signal, whatever the signal was for: with plain
- * SIGIO it cannot know (si_code is SI_KERNEL, facts §4.3). */
+ * SIGIO it cannot know: si_code is SI_KERNEL (tcp_events shows it). */
 static void on_sigio(int sig)
 {
     int saved_errno = errno;
@@ -257,7 +255,8 @@ static void connect_pair(int *ours, int *theirs)
     /* TCP_NODELAY: each peer send is one segment, one POLL_IN. */
     if (setsockopt(*theirs, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
         die("setsockopt(%d, TCP_NODELAY)", *theirs);
-    close(lfd);
+    if (close(lfd) == -1)
+        die("close(%d)", lfd);
 }
 
 /* ---- the blocked reader thread (step waitdata) ------------------------------------- */
@@ -272,7 +271,7 @@ static void *blocked_reader(void *arg)
     (void)arg;
     reader_tid = (int)gettid();
     /* LAB: blocked-reader — sleeps in the kernel's sk_wait_data() until data comes. While it
-     * sleeps, TCP sends no POLL_IN signal for this socket (facts §2.4a). */
+     * sleeps, TCP drops the POLL_IN signals of this socket instead of sending them. */
     reader_got = recvfrom(sock_fd, buf, sizeof buf, 0, NULL, NULL);
     return NULL;
 }
@@ -336,6 +335,107 @@ static void report(const char *step, const char *sentence)
            read_blocked ? 1 : 0);
 }
 
+/* fill - write on our socket until the kernel says EAGAIN. MSG_DONTWAIT makes this one call
+ * non-blocking even on a blocking socket; the EAGAIN is what arms POLL_OUT. Returns bytes. */
+static long fill(int fd)
+{
+    static char block[16384];
+    long written = 0;
+
+    for (;;) {
+        ssize_t n = send(fd, block, sizeof block, MSG_DONTWAIT);
+        if (n > 0) {
+            written += n;
+            continue;
+        }
+        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return written;
+        die("send(%d, MSG_DONTWAIT)", fd);
+    }
+}
+
+/* Each step runs with SIGIO blocked, lets the handler in with release(), reports, and
+ * returns whether a read blocked. */
+
+/* step_data - the ordinary case: the peer sends, the signal means data. */
+static int step_data(int theirs)
+{
+    reset_counters();
+    peer_send(theirs, "hello");
+    release(50);
+    report("data", "data: the peer sent 5 bytes.");
+    return read_blocked != 0;
+}
+
+/* step_space - fill our output buffer, let the peer read everything and wait for the ACKs:
+ * their SIGIO is about room to write, and there is nothing to read. */
+static int step_space(int ours, int theirs)
+{
+    reset_counters();
+    long written = fill(ours);
+    peer_read(theirs, written);
+    wait_outq_empty(ours);
+    release(50);
+    report("space", "space: our write hit EAGAIN; the peer read it all; its ACKs freed our buffer.");
+    return read_blocked != 0;
+}
+
+/* step_waitdata - a thread asleep in a blocking recv() on the socket when the data comes. */
+static int step_waitdata(int ours, int theirs, int blocking)
+{
+    sigset_t all, old;
+    pthread_t reader;
+    int err;
+
+    reset_counters();
+    if (!blocking)
+        clear_fl(ours, O_NONBLOCK); /* only a blocking recv sleeps in sk_wait_data */
+    /* The thread starts with every signal blocked: SIGIO must go to the main thread. */
+    sigfillset(&all);
+    if ((err = pthread_sigmask(SIG_SETMASK, &all, &old)) != 0)
+        die_errno(err, "pthread_sigmask(SIG_SETMASK, all)");
+    if ((err = pthread_create(&reader, NULL, blocked_reader, NULL)) != 0)
+        die_errno(err, "pthread_create");
+    if ((err = pthread_sigmask(SIG_SETMASK, &old, NULL)) != 0)
+        die_errno(err, "pthread_sigmask(SIG_SETMASK, old)");
+    for (int ms = 0; reader_tid == 0 || !in_recv((pid_t)reader_tid); ms++) {
+        if (ms > WAIT_LIMIT_MS)
+            fail("the reader thread was not asleep in recv within %d ms", WAIT_LIMIT_MS);
+        sleep_ms(1);
+    }
+    peer_send(theirs, "hello");
+    if ((err = pthread_join(reader, NULL)) != 0)
+        die_errno(err, "pthread_join");
+    if (!blocking)
+        set_fl(ours, O_NONBLOCK);
+    release(50);
+    printf("waitdata: a thread was asleep in recv() when the peer sent 5 bytes.\n  It got %zd"
+           " bytes, and %s.\n", reader_got, sig_calls ? "a SIGIO came as well" : "no SIGIO came");
+    printf("step=waitdata signals=%d thread_bytes=%zd\n", (int)sig_calls, reader_got);
+    return read_blocked != 0;
+}
+
+/* setup_read_timer - the timer one_read() arms: SIGALRM after limit_ms, no SA_RESTART, so
+ * that a blocked recv() returns EINTR. Plus SO_RCVTIMEO on fd as a backstop. */
+static void setup_read_timer(int fd, long limit_ms)
+{
+    struct sigevent sev;
+
+    memset(&sev, 0, sizeof sev);
+    sev.sigev_notify = SIGEV_SIGNAL;
+    sev.sigev_signo = SIGALRM;
+    if (timer_create(CLOCK_MONOTONIC, &sev, &read_timer) == -1)
+        die("timer_create(CLOCK_MONOTONIC, SIGALRM)");
+    read_limit.it_value.tv_sec = limit_ms / 1000;
+    read_limit.it_value.tv_nsec = (limit_ms % 1000) * 1000000L;
+    on_signal(SIGALRM, on_alarm, 0);
+    /* Backstop: should the timer's signal land just before recv() starts to sleep, recv()
+     * still returns (EAGAIN) a second later. Nothing in this program waits forever. */
+    struct timeval backstop = {(limit_ms + 1000) / 1000, ((limit_ms + 1000) % 1000) * 1000};
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &backstop, sizeof backstop) == -1)
+        die("setsockopt(%d, SO_RCVTIMEO)", fd);
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -356,7 +456,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int blocking = 0, opt, ours, theirs, blocked_total = 0;
+    int blocking = 0, opt, ours, theirs;
     long limit_ms = 300;
 
     lab_init(argv[0], usage);
@@ -374,22 +474,7 @@ int main(int argc, char **argv)
 
     connect_pair(&ours, &theirs);
     sock_fd = ours;
-
-    /* The read timer: SIGALRM, no SA_RESTART, so that a blocked recv() returns EINTR. */
-    struct sigevent sev;
-    memset(&sev, 0, sizeof sev);
-    sev.sigev_notify = SIGEV_SIGNAL;
-    sev.sigev_signo = SIGALRM;
-    if (timer_create(CLOCK_MONOTONIC, &sev, &read_timer) == -1)
-        die("timer_create(CLOCK_MONOTONIC, SIGALRM)");
-    read_limit.it_value.tv_sec = limit_ms / 1000;
-    read_limit.it_value.tv_nsec = (limit_ms % 1000) * 1000000L;
-    on_signal(SIGALRM, on_alarm, 0);
-    /* Backstop: should the timer's signal land just before recv() starts to sleep, recv()
-     * still returns (EAGAIN) a second later. Nothing in this program waits forever. */
-    struct timeval backstop = {(limit_ms + 1000) / 1000, ((limit_ms + 1000) % 1000) * 1000};
-    if (setsockopt(ours, SOL_SOCKET, SO_RCVTIMEO, &backstop, sizeof backstop) == -1)
-        die("setsockopt(%d, SO_RCVTIMEO)", ours);
+    setup_read_timer(ours, limit_ms);
 
     /* LAB: handler-before-owner — handler, SIGIO blocked, owner, then O_ASYNC. */
     on_signal(SIGIO, on_sigio, 0);
@@ -403,68 +488,16 @@ int main(int argc, char **argv)
            blocking ? "BLOCKING (wrong on purpose)" : "non-blocking",
            drain_reads ? "reads until EAGAIN" : "one read", limit_ms);
 
-    /* Step data: the ordinary case. */
-    reset_counters();
-    peer_send(theirs, "hello");
-    release(50);
-    report("data", "data: the peer sent 5 bytes.");
-    blocked_total += read_blocked;
-
-    /* Step space: fill our output buffer (MSG_DONTWAIT: non-blocking for this call even on a
-     * blocking socket), let the peer read everything, and wait for the ACKs. */
-    reset_counters();
-    static char block[16384];
-    long written = 0;
-    for (;;) {
-        ssize_t n = send(ours, block, sizeof block, MSG_DONTWAIT);
-        if (n > 0) {
-            written += n;
-            continue;
-        }
-        if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            break; /* full: this EAGAIN is what arms the POLL_OUT signal */
-        die("send(%d, MSG_DONTWAIT)", ours);
-    }
-    peer_read(theirs, written);
-    wait_outq_empty(ours);
-    release(50);
-    report("space", "space: our write hit EAGAIN; the peer read it all; its ACKs freed our buffer.");
-    blocked_total += read_blocked;
-
-    /* Step waitdata: a thread blocked in recv() on the socket, then data. */
-    reset_counters();
-    if (!blocking)
-        clear_fl(ours, O_NONBLOCK); /* only a blocking recv sleeps in sk_wait_data */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old); /* the thread takes no signals at all */
-    pthread_t reader;
-    int err = pthread_create(&reader, NULL, blocked_reader, NULL);
-    if (err)
-        die_errno(err, "pthread_create");
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    for (int ms = 0; reader_tid == 0 || !in_recv((pid_t)reader_tid); ms++) {
-        if (ms > WAIT_LIMIT_MS)
-            fail("the reader thread was not asleep in recv within %d ms", WAIT_LIMIT_MS);
-        sleep_ms(1);
-    }
-    peer_send(theirs, "hello");
-    err = pthread_join(reader, NULL);
-    if (err)
-        die_errno(err, "pthread_join");
-    if (!blocking)
-        set_fl(ours, O_NONBLOCK);
-    release(50);
-    printf("waitdata: a thread was asleep in recv() when the peer sent 5 bytes.\n  It got %zd"
-           " bytes, and %s.\n", reader_got, sig_calls ? "a SIGIO came as well" : "no SIGIO came");
-    printf("step=waitdata signals=%d thread_bytes=%zd\n", (int)sig_calls, reader_got);
-    blocked_total += read_blocked;
-
+    int blocked = step_data(theirs);
+    blocked |= step_space(ours, theirs);
+    blocked |= step_waitdata(ours, theirs, blocking);
     printf("mode=%s drain=%d timer_ms=%ld blocked=%d\n", blocking ? "blocking" : "nonblocking",
-           drain_reads, limit_ms, blocked_total ? 1 : 0);
+           drain_reads, limit_ms, blocked);
+
     clear_fl(ours, O_ASYNC);
-    close(ours);
-    close(theirs);
-    timer_delete(read_timer);
+    if (close(ours) == -1 || close(theirs) == -1)
+        die("close");
+    if (timer_delete(read_timer) == -1)
+        die("timer_delete");
     return EXIT_OK;
 }

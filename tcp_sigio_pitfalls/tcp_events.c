@@ -21,6 +21,7 @@
  *   ./tcp_events --format tsv                 # the same for scripts
  *   ./tcp_events --format signals --mode rt   # every signal, with its time in the step
  *   for i in 1 2 3; do ./tcp_events | md5sum; done   # the same table every run
+ *   sudo ../scripts/tcp_sigio_pitfalls-netns.sh      # across two namespaces, with a delay
  *
  * What to observe:
  *   - local_shutdown and own_fin_acked: 0 signals, although the book lists "disconnect
@@ -28,6 +29,8 @@
  *   - data_acked 0 but buffer_space_freed 1 POLL_OUT: space freed is signalled only after a
  *     write found the buffer full;
  *   - peer_half_close: POLL_IN twice; fin_after_own_shutdown: POLL_HUP then POLL_IN;
+ *   - data_and_ack (the book's example: data arrives while our data is acknowledged): one
+ *     plain SIGIO, but POLL_IN and POLL_OUT with F_SETSIG;
  *   - the plain column never exceeds one SIGIO per step, and "plain si_code" says SI_KERNEL.
  *
  * Linux notes: a state change signals only where TCP calls sk_wake_async() itself, so the
@@ -42,7 +45,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <inttypes.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -50,7 +52,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -140,6 +141,7 @@ static void usage(FILE *out)
             "  --format F        table (default): one row per step for people;\n"
             "                    tsv: condition book plain_signals rt_signals rt_codes;\n"
             "                    signals: one line per signal with its time in the step\n"
+            "                    (rt: when it came; plain: when the handler ran, at the end)\n"
             "  --mode M          both (default), plain (SIGIO only) or rt (F_SETSIG only)\n"
             "  -q MS             quiet time that ends a step's collection (default 20, 1 to 1000)\n"
             "  --local ADDR      address of our side (default 127.0.0.1)\n"
@@ -302,7 +304,7 @@ static int tcp_socket(const struct walk *w, enum side side)
         die("socket(SOCK_STREAM)");
     enter(w, OURS);
     /* TCP_NODELAY: every send leaves at once as its own segment, so the number of POLL_IN
-     * does not depend on Nagle's algorithm (facts §2.5). */
+     * does not depend on Nagle's algorithm, which would merge small sends. */
     if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) == -1)
         die("setsockopt(%d, TCP_NODELAY)", fd);
     return fd;
@@ -366,7 +368,7 @@ static void make_async(const struct walk *w, int fd)
 }
 
 /* close_async - stop signals, then close. Signals already queued are not withdrawn by
- * close() (facts §2.6): step_end() has taken them before we get here. */
+ * close(): step_end() has taken them before we get here. */
 static void close_async(int fd)
 {
     clear_fl(fd, O_ASYNC);
@@ -445,7 +447,7 @@ static void send_all(int fd, const void *buf, size_t len, int flags)
 }
 
 /* fill - write on our non-blocking socket until the kernel says EAGAIN. This is what arms
- * POLL_OUT (facts §1.6). Returns the bytes it got in. */
+ * POLL_OUT (chapters/tcp_sigio_pitfalls.md, "Linux today"). Returns the bytes it got in. */
 static long fill(int fd)
 {
     static char block[16384];
@@ -523,6 +525,8 @@ static void walk(struct walk *w)
     int client = tcp_socket(w, PEERS);
     step_begin(w, ST_LISTENER);
     connect_to(client, our_listen);
+    /* The accept queue can show the connection a moment before the kernel sends the signal
+     * (another CPU may be at work): the quiet time of step_end() covers that moment. */
     wait_for(w, "a connection ready to accept", readable, our_listen, 0);
     step_end(w);
     int accepted = accept_one(our_listen);

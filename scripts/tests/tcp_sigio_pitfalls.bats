@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # tcp_sigio_pitfalls lab: UNP §25.2 "SIGIO with TCP Sockets" (TCPv2 p.439). Claims in
-# chapters/claims.md; what Linux does in /work/shared/reference/linux-sigio-facts.md §2.
+# chapters/claims.md; what Linux does: chapters/tcp_sigio_pitfalls.md, "Linux today".
 
 load '../lib/test_helper'
 
@@ -194,7 +194,7 @@ $(diff <(echo "$first") <(echo "$output"))"
     assert_equal "$(kv bytes "$(printf '%s\n' "$output" | grep '^step=data ')")" 5
 }
 
-@test "[TCP-NONBLOCK] no POLL_IN while a thread is blocked in recv on the socket (facts 2.4a)" {
+@test "[TCP-NONBLOCK] no POLL_IN while a thread is blocked in recv on the socket" {
     run_bounded 10 "$LAB/blocking_trap"
     assert_success
     # without a blocked reader the same 5 bytes raise one SIGIO ...
