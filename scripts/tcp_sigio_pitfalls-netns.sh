@@ -8,8 +8,8 @@
 #   --shaper  how to delay (default auto: netem if this kernel has it, else tbf)
 #               netem: MS of delay on both ends of the veth pair (tc netem)
 #               tbf:   the peer's side sends through a 24 kbit/s token bucket no bigger than
-#                      one small packet, so each packet it sends (ACK, FIN, a few bytes of
-#                      data) takes >= 22 ms; our side is not slowed
+#                      one small packet, so the packets it sends back to back (ACKs, FIN, a
+#                      few bytes of data) leave >= 22 ms apart; our side is not slowed
 #   -d MS     netem delay each way (default 20)
 #   TCP_EVENTS_ARGS  default: --mode rt --format signals
 #
@@ -29,7 +29,10 @@ ns_us="tsp-$$-us" ns_peer="tsp-$$-peer"
 addr_us=10.231.0.1 addr_peer=10.231.0.2
 made=() child=""
 
-usage() { sed -n '5,12s/^# \{0,1\}//p' "$0"; }
+usage() {
+    echo "usage: $prog [--shaper auto|netem|tbf] [-d MS] [-- TCP_EVENTS_ARGS...]"
+    sed -n '8,14s/^# \{0,1\}//p' "$0"
+}
 skip() { echo "$prog: skipped: $*" >&2; exit 4; }
 die() { echo "$prog: $*" >&2; exit 1; }
 
@@ -126,7 +129,7 @@ if [ -z "$how" ]; then
     if ! err=$(tc -n "$ns_peer" qdisc add dev veth-peer root tbf rate 24kbit burst 80 limit 30000 2>&1); then
         skip "no way to delay packets here: netem: ${no_netem:-not tried}; tbf: $err"
     fi
-    how="tbf: the peer's packets at 24 kbit/s, one small packet per bucket (>= 22 ms each; netem: ${no_netem:-not tried})"
+    how="tbf: the peer's packets at 24 kbit/s, one small packet per bucket (>= 22 ms apart; netem: ${no_netem:-not tried})"
 fi
 
 echo "# tcp_events across network namespaces $ns_us (us, $addr_us) and $ns_peer (peer, $addr_peer)"
