@@ -114,6 +114,7 @@ struct result {
     int64_t t0_ns; /* when the step's action began */
 };
 static struct result results[NMODES][NSTEPS];
+static int rst_errno[NMODES]; /* what recv() said after step rst_error */
 
 struct config {
     const char *local_text, *peer_text, *peer_netns;
@@ -389,8 +390,9 @@ static int tcp_state(int fd)
     struct tcp_info ti;
     socklen_t len = sizeof ti;
 
-    /* TCP_INFO is read under the socket lock, which the kernel holds while it processes a
-     * packet: when we see the new state, the packet's signals have been sent. */
+    /* The kernel sets the new state while it processes the packet that also sends the
+     * signals: when we see it, they are sent, or microseconds away if another CPU did the
+     * work. step_end()'s quiet time covers those microseconds. */
     if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
         die("getsockopt(%d, TCP_INFO)", fd);
     return ti.tcpi_state;
@@ -600,6 +602,11 @@ static void walk(struct walk *w)
     close_peer(p1);
     wait_for(w, "our socket closed by the RST", state_is, s1, TCP_CLOSE);
     step_end(w);
+    /* The signal only says "error"; the error itself is what the next call returns. */
+    char byte;
+    if (recv(s1, &byte, 1, 0) != -1)
+        fail("recv(%d) after the RST did not fail", s1);
+    rst_errno[w->mode] = errno;
     close_async(s1);
 
     /* LAB: step-half — the peer shuts down writing; we could still send. */
@@ -771,6 +778,8 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
         printf("plain si_code: %d of %d handler calls had SI_KERNEL with si_fd 0 and si_band 0\n",
                kernel, kernel + other);
     }
+    int m = cfg->modes[MODE_PLAIN] ? MODE_PLAIN : MODE_RT;
+    printf("after rst_error, recv() on our socket said %s\n", errno_name(rst_errno[m]));
 }
 
 int main(int argc, char **argv)
@@ -822,6 +831,9 @@ int main(int argc, char **argv)
     w.cfg = &cfg;
     w.local_len = parse_addr("--local", cfg.local_text, 0, &w.local);
     w.peer_len = parse_addr("--peer", cfg.peer_text, 0, &w.peer);
+    if (w.local.ss_family != w.peer.ss_family)
+        usage_error("--local %s and --peer %s: both IPv4 or both IPv6, please", cfg.local_text,
+                    cfg.peer_text);
     w.home_ns = w.peer_ns = -1;
     if (cfg.peer_netns) {
         w.home_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);

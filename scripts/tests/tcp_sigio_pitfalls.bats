@@ -109,6 +109,10 @@ show() {
     assert_equal "$(col rst_error rt_codes)" POLL_ERR
     run grep -P '^rt\t\d+\trst_error\t.*\tPOLL_ERR\tPOLLERR\t' "$SIGNALS"
     assert_success
+    # the signal says "error"; which one, the next recv() says
+    run_bounded 30 "$LAB/tcp_events" --mode rt
+    assert_success
+    assert_line "after rst_error, recv() on our socket said ECONNRESET"
 }
 
 @test "[TCP-7-CONDITIONS] urgent_data: MSG_OOB gives SIGURG and, with F_SETSIG, POLL_PRI" {
