@@ -646,20 +646,13 @@ static void walk(struct walk *w)
 
 /* ---- report ------------------------------------------------------------------------ */
 
-/* sig_text - a signal's name, SIGIO for SIGIO: glibc's sigabbrev_np() calls number 29 "POLL"
- * (SIGPOLL and SIGIO are the same signal on Linux), but the book and this lab say SIGIO. */
-static const char *sig_text(int sig, char *buf, size_t len)
-{
-    return sig == SIGIO ? "SIGIO" : signal_name(sig, buf, len);
-}
-
 /* sig_label - what to print for one signal: its si_code for the F_SETSIG signal, the
  * signal's name otherwise (SIGURG, or a plain SIGIO in rt mode: queue overflow). */
 static const char *sig_label(const struct walk *w, const struct seen *s, char *buf, size_t len)
 {
     if (w->rt_sig && s->signo == w->rt_sig)
         return sicode_name(s->code, buf, len);
-    return sig_text(s->signo, buf, len);
+    return signal_name(s->signo, buf, len);
 }
 
 /* codes - the labels of a step's signals in the rt walk, joined by sep; "-" when none. */
@@ -719,7 +712,7 @@ static void print_signals(void)
                 const struct seen *s = &results[m][st].sig[i];
                 printf("%s\t%d\t%s\t%.3f\t%s\t%s\t%s\t%d\n", mode_names[m], st + 1, steps[st].name,
                        (double)(s->t_ns - results[m][st].t0_ns) / 1e6,
-                       sig_text(s->signo, a, sizeof a), sicode_name(s->code, b, sizeof b),
+                       signal_name(s->signo, a, sizeof a), sicode_name(s->code, b, sizeof b),
                        band_names(s->band, c, sizeof c), s->fd);
             }
 }
@@ -743,7 +736,7 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
 
     printf("What SIGIO tells you on a TCP socket, one condition at a time (UNP §25.2, TCPv2 p.439)\n");
     printf("plain = handler calls with plain SIGIO; realtime = signals queued with F_SETSIG %s\n\n",
-           sig_text(RT_SIGNAL, a, sizeof a));
+           signal_name(RT_SIGNAL, a, sizeof a));
     printf("%-23s %-37s %-11s %s\n", "condition", "TCPv2 p.439 says SIGIO for", "plain",
            "realtime (si_code of each)");
     for (int st = 0; st < NSTEPS; st++)
