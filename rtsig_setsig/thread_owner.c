@@ -1,0 +1,2 @@
+#include "labutil.h"
+int main(void){return 0;}
