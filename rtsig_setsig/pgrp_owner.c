@@ -89,21 +89,33 @@ static int child_main(int fd, int cmd, int report, const sigset_t *set)
     return EXIT_OK; /* the parent closed the pipe: done */
 }
 
-/* ask - send the child a command and read its one-line answer. */
-static long ask(int cmd, FILE *report, char c)
+/* ask - send the child a command and read its one-line answer from `report`. */
+static long ask(int cmd, int report, char c)
 {
     char line[32];
+    size_t used = 0;
 
     if (write(cmd, &c, 1) != 1)
         die("write(command pipe)");
-    if (!fgets(line, sizeof line, report))
-        fail("the child did not answer (did it die?)");
+    while (used < sizeof line - 1) {
+        ssize_t r = read(report, line + used, 1);
+        if (r == 0)
+            fail("the child did not answer (did it die?)");
+        if (r == -1) {
+            if (errno == EINTR)
+                continue;
+            die("read(report pipe)");
+        }
+        if (line[used++] == '\n')
+            break;
+    }
+    line[used] = '\0';
     return atol(line);
 }
 
 /* step - K events, then how many signals each process took. */
 static void step(const char *label, const struct udp_pair *p, long events, const sigset_t *set,
-                 int cmd, FILE *report)
+                 int cmd, int report)
 {
     int getown = fcntl(p->rx, F_GETOWN);
 
@@ -139,9 +151,7 @@ static int experiment(long events)
     }
     close(cmd[0]);
     close(report[1]);
-    FILE *answers = fdopen(report[0], "r");
-    if (!answers)
-        die("fdopen(report pipe)");
+    int answers = report[0];
     printf("parent %d and child %d are the process group %d\n", (int)getpid(), (int)child,
            (int)getpgrp());
 
@@ -163,7 +173,7 @@ static int experiment(long events)
     int status;
     if (waitpid(child, &status, 0) == -1)
         die("waitpid(%d)", (int)child);
-    fclose(answers);
+    close(answers);
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? EXIT_OK : EXIT_FAIL;
 }
 

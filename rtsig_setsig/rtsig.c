@@ -112,23 +112,37 @@ int take_signal(const sigset_t *set, siginfo_t *si, long timeout_ms)
     }
 }
 
-/* status_field - the text after "Name:" in a /proc status file, into buf; 0 if absent. */
+/* status_field - the text after "Name:" in a /proc status file, into buf; 0 if absent.
+ * The file is small (about 1.5 kB), so it is read whole into text[] first. */
 static int status_field(const char *path, const char *name, char *buf, size_t len)
 {
-    FILE *f = fopen(path, "r");
-    char line[256];
-    size_t n = strlen(name);
-    int found = 0;
+    char text[8192];
+    size_t used = 0, n = strlen(name);
+    ssize_t got;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    if (!f)
-        die("fopen(%s)", path);
-    while (!found && fgets(line, sizeof line, f))
-        if (strncmp(line, name, n) == 0 && line[n] == ':') {
-            snprintf(buf, len, "%s", line + n + 1);
-            found = 1;
+    if (fd == -1)
+        die("open(%s)", path);
+    while (used < sizeof text - 1 && (got = read(fd, text + used, sizeof text - 1 - used)) != 0) {
+        if (got == -1) {
+            if (errno == EINTR)
+                continue;
+            die("read(%s)", path);
         }
-    fclose(f);
-    return found;
+        used += (size_t)got;
+    }
+    close(fd);
+    text[used] = '\0';
+    for (const char *line = text; line; ) {
+        if (strncmp(line, name, n) == 0 && line[n] == ':') {
+            snprintf(buf, len, "%.*s", (int)strcspn(line + n + 1, "\n"), line + n + 1);
+            return 1;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++; /* the next line */
+    }
+    return 0;
 }
 
 long sigq_read(long *limit)

@@ -206,13 +206,16 @@ overflow_check() {
 }
 
 @test "[RTQ-OVERFLOW] the fallback SIGIO follows the owner: thread-directed with F_OWNER_TID" {
-    run_bounded 30 "$LAB/thread_owner" --owner tid --overflow 4
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/thread_owner" --owner tid --overflow 4
     assert_success
     assert_equal "$(kv sigio_pending)" private
     assert_equal "$(kv sigio_by_target)" 1
     assert_equal "$(kv sigio_by_others)" 0
     assert_equal "$(kv taken_by_others)" 0
-    run_bounded 30 "$LAB/thread_owner" --owner pid --overflow 4
+    if [ ${#OWN_COUNT[@]} -gt 0 ]; then # a count of its own: exactly 4 fit, all to worker1
+        assert_equal "$(kv taken_by_target)" 4
+    fi
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/thread_owner" --owner pid --overflow 4
     assert_success
     assert_equal "$(kv sigio_pending)" shared
     assert_equal "$(kv sigio_by_target)" 0
