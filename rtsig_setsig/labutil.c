@@ -1,0 +1,387 @@
+/*
+ * labutil.c - the shared chores of a sigio-labs lab; see labutil.h for the contracts.
+ * Identical in every lab folder (the copy in udp_sigio/ is the original).
+ */
+#include "labutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *lab_prog = "lab";
+static void (*lab_usage)(FILE *out);
+
+void lab_init(const char *argv0, void (*usage)(FILE *out))
+{
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+
+    lab_prog = slash ? slash + 1 : (argv0 ? argv0 : "lab");
+    lab_usage = usage;
+    opterr = 0; /* bad_option() says it once, in our words */
+    /* Line-buffered even into a pipe: scripts wait for lines such as "listening on". */
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+const char *errno_name(int err)
+{
+    /* strerrorname_np is glibc 2.32 and later; older C libraries get the number alone. */
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    const char *name = strerrorname_np(err);
+    return name ? name : "E?";
+#else
+    (void)err;
+    return "E?";
+#endif
+}
+
+__attribute__((format(printf, 2, 0)))
+static void vmessage(int err, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "%s: ", lab_prog);
+    vfprintf(stderr, fmt, ap);
+    if (err)
+        fprintf(stderr, ": %s (%s)", strerror(err), errno_name(err));
+    fputc('\n', stderr);
+}
+
+void die(const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage(err, fmt, ap);
+    va_end(ap);
+    exit(EXIT_FAIL);
+}
+
+void die_errno(int err, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage(err, fmt, ap);
+    va_end(ap);
+    exit(EXIT_FAIL);
+}
+
+void fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage(0, fmt, ap);
+    va_end(ap);
+    exit(EXIT_FAIL);
+}
+
+void warn_errno(const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage(err, fmt, ap);
+    va_end(ap);
+    errno = err;
+}
+
+void usage_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vmessage(0, fmt, ap);
+    va_end(ap);
+    if (lab_usage)
+        lab_usage(stderr);
+    exit(EXIT_USAGE);
+}
+
+void skip_exit(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: skipped: ", lab_prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(EXIT_SKIP);
+}
+
+void bad_option(int opt, char **argv)
+{
+    /* A missing value always belongs to the last word read, so argv[optind - 1] names it.
+     * An unknown long option leaves optopt 0; an unknown short one puts it in optopt. */
+    const char *word = argv[optind - 1];
+
+    if (opt == ':') {
+        if (strncmp(word, "--", 2) == 0 || !optopt)
+            usage_error("option %s needs a value", word);
+        usage_error("option -%c needs a value", optopt);
+    }
+    if (!optopt)
+        usage_error("unknown option %s", word);
+    usage_error("unknown option -%c", optopt);
+}
+
+void print_help(void)
+{
+    if (lab_usage)
+        lab_usage(stdout);
+    exit(EXIT_OK);
+}
+
+long parse_long(const char *what, const char *text, long min, long max)
+{
+    char *end;
+    long value;
+
+    errno = 0;
+    value = strtol(text, &end, 10);
+    if (end == text || *end != '\0')
+        usage_error("%s: '%s' is not a whole number", what, text);
+    if (errno == ERANGE || value < min || value > max)
+        usage_error("%s: %s is out of range (%ld to %ld)", what, text, min, max);
+    return value;
+}
+
+int parse_port(const char *what, const char *text)
+{
+    return (int)parse_long(what, text, 0, 65535);
+}
+
+const char *signal_name(int sig, char *buf, size_t len)
+{
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX) {
+        if (sig == SIGRTMIN)
+            snprintf(buf, len, "SIGRTMIN");
+        else
+            snprintf(buf, len, "SIGRTMIN+%d", sig - SIGRTMIN);
+        return buf;
+    }
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    const char *abbrev = sigabbrev_np(sig);
+    if (abbrev) {
+        snprintf(buf, len, "SIG%s", abbrev);
+        return buf;
+    }
+#endif
+    snprintf(buf, len, "signal %d", sig);
+    return buf;
+}
+
+const char *sicode_name(int code, char *buf, size_t len)
+{
+    static const struct {
+        int code;
+        const char *name;
+    } names[] = {
+        {POLL_IN, "POLL_IN"},     {POLL_OUT, "POLL_OUT"}, {POLL_MSG, "POLL_MSG"},
+        {POLL_ERR, "POLL_ERR"},   {POLL_PRI, "POLL_PRI"}, {POLL_HUP, "POLL_HUP"},
+        {SI_KERNEL, "SI_KERNEL"}, {SI_USER, "SI_USER"},   {SI_QUEUE, "SI_QUEUE"},
+        {SI_SIGIO, "SI_SIGIO"},   {SI_TKILL, "SI_TKILL"},
+    };
+
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].code == code)
+            return names[i].name;
+    snprintf(buf, len, "%d", code);
+    return buf;
+}
+
+const char *band_names(long band, char *buf, size_t len)
+{
+    static const struct {
+        long bit;
+        const char *name;
+    } bits[] = {
+        {POLLIN, "POLLIN"},         {POLLPRI, "POLLPRI"},       {POLLOUT, "POLLOUT"},
+        {POLLERR, "POLLERR"},       {POLLHUP, "POLLHUP"},       {POLLNVAL, "POLLNVAL"},
+        {POLLRDNORM, "POLLRDNORM"}, {POLLRDBAND, "POLLRDBAND"}, {POLLWRNORM, "POLLWRNORM"},
+        {POLLWRBAND, "POLLWRBAND"}, {POLLMSG, "POLLMSG"},       {POLLRDHUP, "POLLRDHUP"},
+    };
+    size_t used = 0;
+
+    if (len == 0)
+        return buf;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++) {
+        if (!(band & bits[i].bit))
+            continue;
+        int n = snprintf(buf + used, len - used, "%s%s", used ? "|" : "", bits[i].name);
+        if (n < 0 || (size_t)n >= len - used)
+            break;
+        used += (size_t)n;
+        band &= ~bits[i].bit;
+    }
+    if (band && used < len)
+        snprintf(buf + used, len - used, "%s0x%lx", used ? "|" : "", band);
+    else if (!used)
+        snprintf(buf, len, "0");
+    return buf;
+}
+
+void on_signal(int sig, void (*handler)(int), int flags)
+{
+    struct sigaction sa;
+    char name[16];
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) == -1)
+        die("sigaction(%s)", signal_name(sig, name, sizeof name));
+}
+
+void on_siginfo(int sig, void (*handler)(int, siginfo_t *, void *), int flags)
+{
+    struct sigaction sa;
+    char name[16];
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = handler;
+    sa.sa_flags = flags | SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) == -1)
+        die("sigaction(%s, SA_SIGINFO)", signal_name(sig, name, sizeof name));
+}
+
+static void change_mask(int how, int sig)
+{
+    sigset_t set;
+    char name[16];
+
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    if (sigprocmask(how, &set, NULL) == -1)
+        die("sigprocmask(%s, %s)", how == SIG_BLOCK ? "SIG_BLOCK" : "SIG_UNBLOCK",
+            signal_name(sig, name, sizeof name));
+}
+
+void block_signal(int sig)
+{
+    change_mask(SIG_BLOCK, sig);
+}
+
+void unblock_signal(int sig)
+{
+    change_mask(SIG_UNBLOCK, sig);
+}
+
+int64_t timespec_ns(const struct timespec *ts)
+{
+    return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+int64_t now_ns(clockid_t clock)
+{
+    struct timespec ts;
+
+    clock_gettime(clock, &ts);
+    return timespec_ns(&ts);
+}
+
+void burn_us(long usec)
+{
+    int64_t until = now_ns(CLOCK_MONOTONIC) + (int64_t)usec * 1000;
+
+    while (usec > 0 && now_ns(CLOCK_MONOTONIC) < until)
+        ; /* busy on purpose: this is the server's "work" */
+}
+
+socklen_t parse_addr(const char *what, const char *text, int port, struct sockaddr_storage *ss)
+{
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+    memset(ss, 0, sizeof *ss);
+    if (inet_pton(AF_INET, text, &sin->sin_addr) == 1) {
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)port);
+        return sizeof *sin;
+    }
+    if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1) {
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        return sizeof *sin6;
+    }
+    usage_error("%s: '%s' is not a numeric IPv4 or IPv6 address", what, text);
+}
+
+const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+    char host[INET6_ADDRSTRLEN];
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &sin->sin_addr, host, sizeof host);
+        snprintf(buf, len, "%s:%u", host, ntohs(sin->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof host);
+        snprintf(buf, len, "[%s]:%u", host, ntohs(sin6->sin6_port));
+    } else {
+        snprintf(buf, len, "(family %d)", sa->sa_family);
+    }
+    return buf;
+}
+
+int bound_socket(int type, const struct sockaddr_storage *addr, socklen_t len)
+{
+    char text[64];
+    int one = 1;
+    int fd = socket(addr->ss_family, type, 0);
+
+    if (fd == -1)
+        die("socket(%s, %s)", addr->ss_family == AF_INET6 ? "AF_INET6" : "AF_INET",
+            type == SOCK_STREAM ? "SOCK_STREAM" : "SOCK_DGRAM");
+    if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
+        die("setsockopt(SO_REUSEADDR)");
+    if (bind(fd, (const struct sockaddr *)addr, len) == -1) {
+        if (errno == EADDRINUSE)
+            fail("bind(%s): address already in use: is another server running on that port?",
+                 sockaddr_text((const struct sockaddr *)addr, text, sizeof text));
+        die("bind(%s)", sockaddr_text((const struct sockaddr *)addr, text, sizeof text));
+    }
+    return fd;
+}
+
+void announce_listening(int fd)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char text[64];
+
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) == -1)
+        die("getsockname");
+    printf("listening on %s\n", sockaddr_text((struct sockaddr *)&ss, text, sizeof text));
+    fflush(stdout);
+}
+
+void set_fl(int fd, int flags)
+{
+    int old = fcntl(fd, F_GETFL);
+
+    if (old == -1 || fcntl(fd, F_SETFL, old | flags) == -1)
+        die("fcntl(%d, F_SETFL, +0x%x)", fd, (unsigned)flags);
+}
+
+void clear_fl(int fd, int flags)
+{
+    int old = fcntl(fd, F_GETFL);
+
+    if (old == -1 || fcntl(fd, F_SETFL, old & ~flags) == -1)
+        die("fcntl(%d, F_SETFL, -0x%x)", fd, (unsigned)flags);
+}

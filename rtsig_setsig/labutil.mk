@@ -1,0 +1,41 @@
+# labutil.mk - the build rules every lab folder shares; included by the lab's Makefile after
+# it sets PROGS (and LDLIBS if it needs more). Identical in every lab folder.
+#
+#   make                 build the lab's programs in this folder
+#   make CC=clang        another compiler (gcc and clang both build warning-free)
+#   make WERROR=1        warnings become errors (CI uses this)
+#   make SANITIZE=1      AddressSanitizer + UndefinedBehaviorSanitizer
+#   make clean
+#
+# A change of compiler or flags rebuilds everything: the flags are kept in .buildflags.
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wundef -Wvla -Wcast-qual -Wpointer-arith -Wwrite-strings
+# glibc declares F_SETSIG, F_SETOWN_EX, strerrorname_np and friends only with _GNU_SOURCE.
+LAB_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+endif
+LAB_CFLAGS := $(LAB_CPPFLAGS) $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(CPPFLAGS)
+LAB_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
+
+.PHONY: all clean progs FORCE
+all: $(PROGS)
+
+$(PROGS): %: %.c labutil.c labutil.h .buildflags $(EXTRA_DEPS)
+	$(CC) $(LAB_CFLAGS) -o $@ $< labutil.c $(EXTRA_SRCS) $(LAB_LDFLAGS) $(LDLIBS)
+
+.buildflags: FORCE
+	@echo '$(CC) $(LAB_CFLAGS) $(LAB_LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
+	    echo '$(CC) $(LAB_CFLAGS) $(LAB_LDFLAGS) $(LDLIBS)' > $@
+
+clean:
+	rm -f $(PROGS) .buildflags
+
+progs:
+	@echo $(PROGS)

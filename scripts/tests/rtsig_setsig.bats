@@ -1,0 +1,364 @@
+#!/usr/bin/env bats
+# rtsig_setsig lab: TLPI §63.3 (F_SETSIG, realtime signals, siginfo, sigwaitinfo, overflow).
+# Claims in chapters/claims.md.
+
+export BATS_TEST_TIMEOUT=90
+load '../lib/test_helper'
+
+setup() {
+    helper_setup
+    LAB="$ROOT/rtsig_setsig"
+    CLIENT="$ROOT/udp_sigio/udp_echo_client"
+    # RLIMIT_SIGPENDING is checked against a count of every signal queued for the user,
+    # and other tests of the same user run at the same time. In a user namespace of its
+    # own a program has a count of its own (the kernel keeps one per namespace), which
+    # makes the exact numbers of the overflow tests exact by construction. Without it
+    # (unprivileged user namespaces switched off) the tests fall back, see below.
+    OWN_COUNT=()
+    if unshare --user true 2>/dev/null; then
+        OWN_COUNT=(unshare --user)
+    fi
+}
+teardown() { helper_teardown; }
+
+# line_of CODE - the line sicode_table printed for si_code CODE.
+line_of() {
+    printf '%s\n' "$output" | grep -E "^code=$1 "
+}
+
+# --- one signal or one per event ------------------------------------------------------
+
+@test "[SIGIO-NOT-QUEUED] 1000 datagrams while plain SIGIO is blocked: exactly one handler call" {
+    run_bounded 30 "$LAB/coalesce_demo" --signal sigio -k 1000
+    assert_success
+    assert_equal "$(kv mode)" sigio
+    assert_equal "$(kv events)" 1000
+    assert_equal "$(kv handler_calls)" 1
+    assert_equal "$(kv si_code)" SI_KERNEL
+    assert_equal "$(kv getsig)" 0
+}
+
+@test "[SETSIG-QUEUES] 1000 datagrams with F_SETSIG(SIGRTMIN): 1000 calls, each si_fd the socket" {
+    run_bounded 30 "$LAB/coalesce_demo" --signal rt -k 1000
+    assert_success
+    assert_equal "$(kv signal)" SIGRTMIN
+    assert_equal "$(kv handler_calls)" 1000
+    assert_equal "$(kv si_code)" POLL_IN
+    assert_equal "$(kv si_code_match)" 1000
+    assert_equal "$(kv si_fd_match)" 1000
+    assert_equal "$(kv si_band)" 0x41
+    assert_equal "$(kv other_calls)" 0 # no fallback SIGIO: the queue had room
+}
+
+@test "F_SETSIG with a standard signal (SIGUSR1) fills in the siginfo but still coalesces" {
+    run_bounded 30 "$LAB/coalesce_demo" --signal rt -s 10 -k 100
+    assert_success
+    assert_equal "$(kv handler_calls)" 1
+    assert_equal "$(kv si_code)" POLL_IN
+    assert_equal "$(kv si_fd_match)" 1
+}
+
+@test "[SETSIG-ZERO] F_SETSIG back to 0: plain SIGIO again, one call, SI_KERNEL, no realtime signal" {
+    run_bounded 30 "$LAB/coalesce_demo" --signal setsig0 -k 1000
+    assert_success
+    assert_equal "$(kv getsig)" 0
+    assert_equal "$(kv signal)" SIGIO
+    assert_equal "$(kv handler_calls)" 1
+    assert_equal "$(kv si_code)" SI_KERNEL
+    assert_equal "$(kv other_signal)" SIGRTMIN
+    assert_equal "$(kv other_calls)" 0
+}
+
+# --- the siginfo -----------------------------------------------------------------------
+
+@test "[SETSIG-SIGINFO] rt_monitor --self-test: every notification names its descriptor, code and band, all three ways" {
+    local how
+    for how in handler sigwaitinfo signalfd; do
+        run_bounded 30 "$LAB/rt_monitor" --self-test -u 3 "--$how"
+        skip_if_unsupported
+        assert_success
+        assert_line --partial "self_test=pass how=$how"
+        assert_equal "$(kv matched)" "$(kv steps)"
+        assert_equal "$(kv unexpected)" 0
+        # si_fd is the descriptor O_ASYNC was switched on through (the dup), whatever
+        # descriptor F_SETSIG was called on.
+        local dupfd
+        dupfd=$(printf '%s\n' "$output" | sed -nE 's/^  fd=([0-9]+) kind=udp-dup .*/\1/p')
+        assert_line --regexp "kind=udp-dup sig=SIGRTMIN\+1 si_code=POLL_IN si_fd=$dupfd "
+        assert_line --regexp "kind=pipe-w .*si_code=POLL_OUT .*si_band=0x304"
+    done
+}
+
+@test "[SETSIG-SIGINFO] without F_SETSIG (signal 0) the same events carry SI_KERNEL and no descriptor" {
+    run_bounded 30 "$LAB/rt_monitor" --self-test -s 0 --sigwaitinfo
+    skip_if_unsupported
+    assert_failure 1
+    assert_line --partial "self_test=fail"
+    assert_output --partial "sig=SIGIO si_code=SI_KERNEL"
+    assert_equal "$(kv matched)" 0
+    refute_line --regexp '^step [0-9]+ .*\): kind=' # not one notification named a descriptor
+}
+
+@test "rt_monitor names a datagram, a pipe write and a terminal write made from outside" {
+    [ -c /dev/ptmx ] || skip "no pseudo-terminals here (/dev/ptmx)"
+    local out="$BATS_TEST_TMPDIR/monitor.out"
+    setsid "$LAB/rt_monitor" -u 1 -n 4 -t 20 >"$out" 2>&1 </dev/null 3>&- &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_for_line "$out" 'kind=pty-slave'
+    local port wfd pts
+    port=$(sed -nE 's/^  fd=[0-9]+ kind=udp 127\.0\.0\.1:([0-9]+)$/\1/p' "$out")
+    wfd=$(sed -nE 's|.*/proc/[0-9]+/fd/([0-9]+)$|\1|p' "$out")
+    pts=$(sed -nE 's/^  fd=[0-9]+ kind=pty-slave (.*)$/\1/p' "$out")
+    printf 'one' >"/dev/udp/127.0.0.1/$port"
+    printf 'two' >"/proc/$pid/fd/$wfd"
+    printf 'three' >"$pts"
+    wait_pid_exit "$pid" 20
+    run cat "$out"
+    assert_equal "$EXIT_STATUS" 0
+    assert_line --regexp '^kind=udp .*si_code=POLL_IN .*read=3$'
+    assert_line --regexp '^kind=pipe-r .*si_code=POLL_IN .*read=3$'
+    assert_line --regexp '^kind=pipe-w .*si_code=POLL_OUT '
+    assert_line --regexp '^kind=pty-master .*si_code=POLL_IN .*read=5$'
+    assert_equal "$(kv notifications)" 4
+}
+
+@test "[SICODE-TABLE] POLL_IN, POLL_OUT, POLL_ERR, POLL_PRI, POLL_HUP (and POLL_MSG) each produced, each with the kernel's band" {
+    run_bounded 30 "$LAB/sicode_table"
+    assert_success
+    local code band
+    for code in POLL_IN:0x41 POLL_OUT:0x304 POLL_ERR:0x8 POLL_PRI:0x82 POLL_HUP:0x18; do
+        band=${code#*:}
+        code=${code%:*}
+        line=$(line_of "$code") || fail "no line for $code"
+        assert_equal "$(kv si_band "$line")" "$band"
+        assert_equal "$(kv si_fd_ok "$line")" yes
+        assert_equal "$(kv result "$line")" ok
+    done
+    # A hangup carries POLLERR although no socket error happened.
+    assert_equal "$(kv band "$(line_of POLL_HUP)")" "POLLERR|POLLHUP"
+    # Linux's POLL_PRI band is POLLPRI|POLLRDBAND, not the book's POLLPRI|POLLRDNORM.
+    assert_equal "$(kv same_as_book "$(line_of POLL_PRI)")" no
+    # POLL_MSG comes from dnotify, not from any socket (skipped on a kernel without it).
+    if line=$(line_of POLL_MSG) && [[ $line != *skipped* ]]; then
+        assert_equal "$(kv si_band "$line")" 0x441
+    fi
+    assert_line --regexp '^rows=6 ok=[56] skipped=[01]$'
+}
+
+# --- taking the signal synchronously ---------------------------------------------------
+
+@test "[SIGWAITINFO] blocked and taken with sigwaitinfo (no handler at all), or read from a signalfd" {
+    run_bounded 30 "$LAB/rt_monitor" --self-test --sigwaitinfo
+    skip_if_unsupported
+    assert_success
+    assert_equal "$(kv self_test)" pass
+    run_bounded 30 "$LAB/rt_monitor" --self-test --signalfd
+    assert_success
+    assert_equal "$(kv self_test)" pass
+    # The echo server is the same design: one sigwaitinfo() per datagram.
+    start_server "$LAB/rt_echo_server" -p 0
+    run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -n 1000 -W 4
+    assert_success
+    stop_server
+    assert_equal "$EXIT_STATUS" 0
+    run cat "$SERVER_OUT"
+    assert_equal "$(kv received)" 1000
+    assert_equal "$(kv echoed)" 1000
+    assert_equal "$(( $(kv signals) + $(kv fallbacks) > 0 ))" 1
+}
+
+# --- the queue limit -------------------------------------------------------------------
+
+# overflow_check L K - run overflow_demo and check it; exact when the count was ours alone.
+overflow_check() {
+    local limit=$1 events=$2
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/overflow_demo" -l "$limit" -k "$events"
+    assert_success
+    assert_equal "$(kv limit)" "$limit"
+    assert_equal "$(kv sigio_fallback)" 1
+    assert_equal "$(kv handled)" "$events"
+    assert_equal "$(kv lost)" 0
+    if [ "$(kv queued_before)" = 0 ] && [ "$(kv others)" = 0 ]; then
+        # No signal of anyone else was in the count: exactly L, and the fallback began
+        # with event L+1.
+        assert_equal "$(kv rt_signals)" "$limit"
+        assert_equal "$(kv fallback_at)" "$((limit + 1))"
+    else
+        # Shared count (no user namespace here) and other programs had signals queued:
+        # they took part of the limit, so only "at most L" holds.
+        echo "# shared count: queued_before=$(kv queued_before) others=$(kv others); checked rt_signals <= $limit only" >&3
+        [ "$(kv rt_signals)" -le "$limit" ] || fail "rt_signals=$(kv rt_signals) > $limit"
+    fi
+}
+
+@test "[RTQ-OVERFLOW] limit 16: exactly 16 realtime signals, then one SIGIO; the rescan handles all 100 events" {
+    overflow_check 16 100
+    assert_equal "$(kv stale)" 16 # SIGIO is taken first: its rescan leaves the 16 nothing
+}
+
+@test "[RTQ-OVERFLOW] limit 64: exactly 64 realtime signals, then one SIGIO; all 1000 events handled" {
+    overflow_check 64 1000
+}
+
+@test "[RTQ-OVERFLOW] no overflow below the limit: 100 events, limit 200, no SIGIO" {
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/overflow_demo" -l 200 -k 100
+    assert_success
+    assert_equal "$(kv sigio_fallback)" 0
+    assert_equal "$(kv rt_signals)" 100
+    assert_equal "$(kv handled)" 100
+}
+
+@test "[RTQ-OVERFLOW] the fallback SIGIO follows the owner: thread-directed with F_OWNER_TID" {
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/thread_owner" --owner tid --overflow 4
+    assert_success
+    assert_equal "$(kv sigio_pending)" private
+    assert_equal "$(kv sigio_by_target)" 1
+    assert_equal "$(kv sigio_by_others)" 0
+    assert_equal "$(kv taken_by_others)" 0
+    if [ ${#OWN_COUNT[@]} -gt 0 ]; then # a count of its own: exactly 4 fit, all to worker1
+        assert_equal "$(kv taken_by_target)" 4
+    fi
+    run_bounded 30 "${OWN_COUNT[@]}" "$LAB/thread_owner" --owner pid --overflow 4
+    assert_success
+    assert_equal "$(kv sigio_pending)" shared
+    assert_equal "$(kv sigio_by_target)" 0
+    assert_equal "$(kv sigio_by_others)" 1
+}
+
+# --- owners ----------------------------------------------------------------------------
+
+@test "[OWNER-THREAD] F_SETOWN_EX(F_OWNER_TID) is thread-directed; F_SETOWN(gettid()) is not" {
+    run_bounded 30 "$LAB/thread_owner" --owner tid -k 5
+    assert_success
+    assert_equal "$(kv pending)" private
+    assert_equal "$(kv taken_by_target)" 5
+    assert_equal "$(kv taken_by_others)" 0
+    [ "$(kv getown)" -gt 0 ] || fail "F_GETOWN should name the thread"
+    run_bounded 30 "$LAB/thread_owner" --owner setown-tid -k 5
+    assert_success
+    assert_equal "$(kv pending)" shared
+    assert_equal "$(kv taken_by_target)" 0
+    assert_equal "$(kv taken_by_others)" 5
+    assert_equal "$(kv getown)" 0
+}
+
+@test "[OWNER-PGRP] a group owner signals parent and child; a process owner only itself; the child can take it over" {
+    run_bounded 30 "$LAB/pgrp_owner" -k 3
+    assert_success
+    local line
+    line=$(printf '%s\n' "$output" | grep '^owner=group ')
+    [ "$(kv getown "$line")" -lt 0 ] || fail "F_GETOWN should be negative for a group"
+    assert_equal "$(kv parent_signals "$line")" 3
+    assert_equal "$(kv child_signals "$line")" 3
+    line=$(printf '%s\n' "$output" | grep '^owner=parent ')
+    assert_equal "$(kv parent_signals "$line")" 3
+    assert_equal "$(kv child_signals "$line")" 0
+    line=$(printf '%s\n' "$output" | grep '^owner=child ')
+    assert_equal "$(kv parent_signals "$line")" 0
+    assert_equal "$(kv child_signals "$line")" 3
+}
+
+# --- the echo server -------------------------------------------------------------------
+
+@test "rt_echo_server echoes 200 000 datagrams with 32 in flight, and its pending signals stay below 1 000" {
+    start_server "${OWN_COUNT[@]}" "$LAB/rt_echo_server" -p 0
+    run_bounded 80 "$CLIENT" -p "$SERVER_PORT" -n 200000 -W 32 -t 70
+    assert_success
+    assert_equal "$(kv received)" 200000
+    assert_equal "$(kv lost)" 0
+    stop_server
+    assert_equal "$EXIT_STATUS" 0
+    run cat "$SERVER_OUT"
+    assert_equal "$(kv received)" 200000
+    assert_equal "$(kv echoed)" 200000
+    [ "$(kv sigq_max)" -lt 1000 ] || fail "sigq_max=$(kv sigq_max): the pending queue grew"
+    # One notification per datagram, unless the user's queue was full for a moment.
+    if [ "$(kv fallbacks)" = 0 ]; then
+        assert_equal "$(kv signals)" 200000
+        assert_equal "$(kv stale)" 0
+    fi
+}
+
+@test "rt_echo_server works on IPv6 ::1 and answers SIGINT with its summary" {
+    start_server "$LAB/rt_echo_server" -6 -p 0
+    assert_equal "$SERVER_ADDR" "::1"
+    run_bounded 20 "$CLIENT" -a ::1 -p "$SERVER_PORT" -n 1000 -W 8
+    assert_success
+    assert_equal "$(kv lost)" 0
+    stop_server "$SERVER_PID" INT
+    assert_equal "$EXIT_STATUS" 0
+    run cat "$SERVER_OUT"
+    assert_line --regexp '^received=1000 echoed=1000 .*signals=[0-9]+ fallbacks=[0-9]+ .*sigq_max=[0-9]+'
+}
+
+# --- bad input -------------------------------------------------------------------------
+
+@test "bad numbers are usage errors (exit 2) that name the option" {
+    local hard
+    hard=$(ulimit -Hi)
+    run_bounded 5 "$LAB/overflow_demo" -l 0
+    assert_failure 2
+    assert_line --index 0 "overflow_demo: -l: 0 is out of range (1 to $hard)"
+    if [ "$hard" != unlimited ]; then
+        run_bounded 5 "$LAB/overflow_demo" -l "$((hard + 1))"
+        assert_failure 2
+        assert_line --index 0 --partial "-l: $((hard + 1)) is out of range"
+    fi
+    run_bounded 5 "$LAB/overflow_demo" -k 0
+    assert_failure 2
+    assert_line --index 0 --partial "-k: 0 is out of range"
+    run_bounded 5 "$LAB/coalesce_demo" -k 0
+    assert_failure 2
+    run_bounded 5 "$LAB/coalesce_demo" --signal nonsense
+    assert_failure 2
+    assert_line --index 0 --partial "--signal: 'nonsense'"
+    run_bounded 5 "$LAB/coalesce_demo" -s RTMIN+99
+    assert_failure 2
+    assert_line --index 0 --partial "past SIGRTMAX"
+    run_bounded 5 "$LAB/thread_owner" --owner nobody
+    assert_failure 2
+    run_bounded 5 "$LAB/thread_owner" --overflow 10 -k 5
+    assert_failure 2
+    run_bounded 5 "$LAB/rt_monitor" -u 0
+    assert_failure 2
+    run_bounded 5 "$LAB/rt_echo_server" -p 70000
+    assert_failure 2
+    assert_line --index 0 "rt_echo_server: -p: 70000 is out of range (0 to 65535)"
+}
+
+@test "a signal number F_SETSIG cannot take is refused by the kernel (EINVAL), reported as such, exit 1" {
+    run_bounded 5 "$LAB/coalesce_demo" --signal rt -s 65
+    assert_failure 1
+    assert_output --regexp 'fcntl\([0-9]+, F_SETSIG, 65\): Invalid argument \(EINVAL\)'
+    run_bounded 5 "$LAB/rt_monitor" -s 65
+    assert_failure 1
+    assert_output --regexp 'fcntl\([0-9]+, F_SETSIG, 65\): Invalid argument \(EINVAL\)'
+}
+
+@test "a port already in use is a clear one-line error and exit 1" {
+    start_server "$LAB/rt_echo_server" -p 0
+    run_bounded 5 "$LAB/rt_echo_server" -p "$SERVER_PORT"
+    assert_failure 1
+    assert_output --partial "address already in use"
+}
+
+# --- memory checks ---------------------------------------------------------------------
+
+@test "valgrind finds no errors in coalesce_demo, overflow_demo, rt_monitor, sicode_table and thread_owner" {
+    require_cmd valgrind
+    sanitized_build && skip "valgrind cannot run sanitized binaries"
+    local vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+    run_bounded 60 "${vg[@]}" "$LAB/coalesce_demo" --signal rt -k 200
+    assert_success
+    assert_equal "$(kv handler_calls)" 200
+    run_bounded 60 "${vg[@]}" "${OWN_COUNT[@]}" "$LAB/overflow_demo" -l 16 -k 100
+    assert_success
+    run_bounded 60 "${vg[@]}" "$LAB/rt_monitor" --self-test --signalfd
+    assert_success
+    run_bounded 60 "${vg[@]}" "$LAB/sicode_table"
+    assert_success
+    run_bounded 60 "${vg[@]}" "$LAB/thread_owner" --owner tid
+    assert_success
+    assert_equal "$(kv taken_by_target)" 5
+}
