@@ -191,11 +191,11 @@ int main(int argc, char **argv)
 
     printf("mode=%s signal=%s getsig=%d events=%ld handler_calls=%d si_code=%s si_fd=%d "
            "si_fd_match=%d si_code_match=%d si_band=0x%x other_signal=%s other_calls=%d\n",
-           mode_names[mode], sig_label((int)watched, name, sizeof name), getsig, events,
+           mode_names[mode], signal_name((int)watched, name, sizeof name), getsig, events,
            (int)calls, calls ? sicode_name(seen_code[0], code_name, sizeof code_name) : "none",
            calls ? (int)seen_fd[0] : -1, (int)fd_match, (int)code_match,
            calls ? (unsigned)seen_band[0] : 0u,
-           other ? sig_label(other, other_name, sizeof other_name) : "none", (int)other_calls);
+           other ? signal_name(other, other_name, sizeof other_name) : "none", (int)other_calls);
     if (verbose)
         for (int i = 0; i < calls && i < SEEN_MAX; i++)
             printf("call %d: %s\n", i + 1,

@@ -40,22 +40,22 @@ extern const char *lab_prog;
 void lab_init(const char *argv0, void (*usage)(FILE *out));
 
 /* die - "prog: <what>: <strerror> (<ENAME>)" on stderr, exit 1. Uses errno as it was. */
-_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* die_errno - like die() but with an explicit error number (pthread calls return theirs). */
-_Noreturn void die_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void die_errno(int err, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
 
 /* fail - "prog: <message>" on stderr, exit 1. For failures that are not a system call's. */
-_Noreturn void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* warn_errno - like die() but returns: for errors the program reports and survives. */
 void warn_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* usage_error - "prog: <reason>" then the synopsis on stderr, exit 2. */
-_Noreturn void usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /* skip_exit - "prog: skipped: <reason>" on stderr, exit 4 (tests turn 4 into skip). */
-_Noreturn void skip_exit(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void skip_exit(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 /*
  * bad_option - the usage error for what getopt_long() rejected: opt is the ':' or '?' it
@@ -85,7 +85,8 @@ int parse_port(const char *what, const char *text);
 
 /* ---- signals: names, handlers, masks ------------------------------------------------- */
 
-/* signal_name - "SIGIO", "SIGRTMIN+2"; buf must hold 16 bytes. */
+/* signal_name - "SIGIO" (never glibc's "SIGPOLL" for the same number), "SIGRTMIN+2";
+ * buf must hold 16 bytes. */
 const char *signal_name(int sig, char *buf, size_t len);
 
 /*

@@ -141,7 +141,7 @@ static void handler_for(int sig, const sigset_t *set, int siginfo)
         sa.sa_handler = on_stop;
     }
     if (sigaction(sig, &sa, NULL) == -1)
-        die("sigaction(%s)", sig_label(sig, name, sizeof name));
+        die("sigaction(%s)", signal_name(sig, name, sizeof name));
 }
 
 /*
@@ -582,7 +582,7 @@ int main(int argc, char **argv)
     arm(&m);
 
     printf("watching %d descriptors with %s (F_SETSIG %d), taken by %s:\n", m.count,
-           sig_label(sig, name, sizeof name), m.sig, how_names[how]);
+           signal_name(sig, name, sizeof name), m.sig, how_names[how]);
     for (int i = 0; i < m.count; i++)
         printf("  fd=%d kind=%s %s\n", m.w[i].fd, m.w[i].kind, m.w[i].detail);
     fflush(stdout);

@@ -36,14 +36,6 @@ int parse_signo(const char *what, const char *text)
     return (int)parse_long(what, text, 0, 999);
 }
 
-const char *sig_label(int sig, char *buf, size_t len)
-{
-    if (sig != SIGIO)
-        return signal_name(sig, buf, len);
-    snprintf(buf, len, "SIGIO"); /* the C library says SIGPOLL, System V's name for it */
-    return buf;
-}
-
 void setsig(int fd, int sig)
 {
     if (fcntl(fd, F_SETSIG, sig) == -1)
@@ -201,7 +193,7 @@ const char *mask_names(uint64_t mask, char *buf, size_t len)
         if (!(mask & (UINT64_C(1) << (sig - 1))))
             continue;
         int n = snprintf(buf + used, len - used, "%s%s", used ? "," : "",
-                         sig_label(sig, name, sizeof name));
+                         signal_name(sig, name, sizeof name));
         if (n < 0)
             break;
         used += (size_t)n;
@@ -285,12 +277,12 @@ const char *note_text(int signo, int code, int fd, long band, char *buf, size_t 
     char sname[16], cname[16], bname[96];
 
     if (!is_poll_code(code)) {
-        snprintf(buf, len, "sig=%s si_code=%s", sig_label(signo, sname, sizeof sname),
+        snprintf(buf, len, "sig=%s si_code=%s", signal_name(signo, sname, sizeof sname),
                  sicode_name(code, cname, sizeof cname));
         return buf;
     }
     snprintf(buf, len, "sig=%s si_code=%s si_fd=%d si_band=0x%lx (%s)",
-             sig_label(signo, sname, sizeof sname), sicode_name(code, cname, sizeof cname), fd,
+             signal_name(signo, sname, sizeof sname), sicode_name(code, cname, sizeof cname), fd,
              band, band_names(band, bname, sizeof bname));
     return buf;
 }

@@ -27,10 +27,6 @@
  */
 int parse_signo(const char *what, const char *text);
 
-/* sig_label - signal_name() of the lab kit, but "SIGIO" for SIGIO (the C library's own
- * name for that number is SIGPOLL, System V's name for the same signal). */
-const char *sig_label(int sig, char *buf, size_t len);
-
 /* setsig - fcntl(fd, F_SETSIG, sig); 0 means plain SIGIO again. Fatal on error, with the
  * kernel's reason: "fcntl(3, F_SETSIG, 65): Invalid argument (EINVAL)". */
 void setsig(int fd, int sig);
