@@ -26,8 +26,10 @@
  *   ./overflow_demo -l 200 -k 100                  # no overflow: sigio_fallback=0
  *
  * What to observe:
- *   - "limit=16 events=100 rt_signals=16 sigio_fallback=1 handled=100 lost=0 fallback_at=17":
- *     events 1..16 queued a realtime signal each, event 17 found the queue full;
+ *   - "limit=16 events=100 rt_signals=16 sigio_fallback=1 handled=100 lost=0 fallback_at=17"
+ *     when no other signal of your user is queued (others=0; unshare --user guarantees it):
+ *     events 1..16 queued a realtime signal each, event 17 found the queue full. With
+ *     others=N, the queue fills N events sooner and rt_signals is 16-N;
  *   - with -v, the SIGIO line comes first: signals are taken lowest number first, and
  *     SIGIO (29) is below SIGRTMIN (34); after its rescan the realtime ones find nothing
  *     (stale=16).

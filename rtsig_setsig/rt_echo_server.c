@@ -21,10 +21,10 @@
  *   -v        one line per notification
  *
  * Try it:
- *   ./rt_echo_server -p 9025 &
- *   ../udp_sigio/udp_echo_client -p 9025 -n 200000 -W 32
- *   grep SigQ /proc/$!/status          # while the client runs: stays small
- *   kill %1
+ *   ./rt_echo_server -p 9025 & server=$!
+ *   ../udp_sigio/udp_echo_client -p 9025 -n 2000000 -W 32 &
+ *   grep SigQ /proc/$server/status     # while the client runs: stays small
+ *   wait $!; kill $server              # the summary's sigq_max: the most ever queued
  *
  * What to observe:
  *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM the summary
