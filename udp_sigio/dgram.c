@@ -99,9 +99,45 @@ uint64_t dgram_seq(const struct dgram *d)
     return head.seq;
 }
 
-ssize_t dgram_echo(int fd, const struct dgram *d)
+void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov)
 {
-    return sendto(fd, d->data, d->len, 0, (const struct sockaddr *)&d->from, d->fromlen);
+    iov->iov_base = d->data;
+    iov->iov_len = d->len;
+    memset(msg, 0, sizeof *msg);
+    msg->msg_name = &d->from;
+    msg->msg_namelen = d->fromlen;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    if (d->ifindex == 0)
+        return; /* no pktinfo came: let routing pick the source address */
+    /* LAB: reply-from-dst — answer from the address the client sent to. */
+    msg->msg_control = d->control;
+    if (d->family == AF_INET6) {
+        struct in6_pktinfo pi6 = {.ipi6_addr = d->dst6, .ipi6_ifindex = 0};
+        msg->msg_controllen = CMSG_SPACE(sizeof pi6);
+        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi6);
+        memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+    } else {
+        struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = d->dst4};
+        msg->msg_controllen = CMSG_SPACE(sizeof pi);
+        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof pi);
+        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+}
+
+ssize_t dgram_echo(int fd, struct dgram *d)
+{
+    struct msghdr msg;
+    struct iovec iov;
+
+    dgram_reply_msg(d, &msg, &iov);
+    return sendmsg(fd, &msg, 0);
 }
 
 const char *dgram_describe(const struct dgram *d, char *buf, size_t len)

@@ -83,8 +83,19 @@ void dgram_decode(struct dgram *d, struct msghdr *msg, size_t n, int64_t read_ns
  * carry one (someone else's client). */
 uint64_t dgram_seq(const struct dgram *d);
 
-/* dgram_echo - send d back to its sender; returns sendto()'s result. Async-signal-safe. */
-ssize_t dgram_echo(int fd, const struct dgram *d);
+/*
+ * dgram_reply_msg - point *msg (and *iov) at d's data and sender, ready for sendmsg or for
+ * one entry of sendmmsg's array. When the datagram came with its destination address
+ * (IP_PKTINFO / IPV6_PKTINFO), a control message of the same kind makes the reply leave
+ * from that address: a server bound to 0.0.0.0 then answers from the address the client
+ * wrote to, which a connected client insists on. It reuses d->control, whose received
+ * control messages have been decoded by then.
+ */
+void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov);
+
+/* dgram_echo - send d back to its sender (sendmsg with dgram_reply_msg); returns
+ * sendmsg()'s result. */
+ssize_t dgram_echo(int fd, struct dgram *d);
 
 /* dgram_describe - "from=127.0.0.1:4000 to=127.0.0.1 if=lo(1) len=64" into buf. */
 const char *dgram_describe(const struct dgram *d, char *buf, size_t len);

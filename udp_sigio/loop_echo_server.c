@@ -136,7 +136,7 @@ int main(int argc, char **argv)
         int64_t processed_ns = now_ns(CLOCK_REALTIME);
         if (dgram_echo(fd, &d) < 0) {
             if (send_errors++ < 5)
-                warn_errno("sendto");
+                warn_errno("sendmsg");
         } else {
             echoed++;
         }

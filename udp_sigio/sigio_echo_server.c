@@ -254,7 +254,7 @@ static int wait_writable(int fd)
 }
 
 /* echo_one - send one datagram back; counts the result. */
-static void echo_one(int fd, const struct dgram *d)
+static void echo_one(int fd, struct dgram *d)
 {
     ssize_t n = dgram_echo(fd, d);
 
@@ -262,7 +262,7 @@ static void echo_one(int fd, const struct dgram *d)
         n = dgram_echo(fd, d);
     if (n < 0) {
         if (served.send_errors++ < 5)
-            warn_errno("sendto");
+            warn_errno("sendmsg");
     } else {
         served.echoed++;
     }
@@ -343,12 +343,7 @@ static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, st
             continue;
         work(cfg);
         ring.processed_ns[(ring.head + i) % ring.size] = now_ns(CLOCK_REALTIME);
-        iov[m] = (struct iovec){.iov_base = d->data, .iov_len = d->len};
-        memset(&mm[m], 0, sizeof mm[m]);
-        mm[m].msg_hdr.msg_name = &d->from;
-        mm[m].msg_hdr.msg_namelen = d->fromlen;
-        mm[m].msg_hdr.msg_iov = &iov[m];
-        mm[m].msg_hdr.msg_iovlen = 1;
+        dgram_reply_msg(d, &mm[m].msg_hdr, &iov[m]);
         m++;
     }
     send_all(fd, mm, m);
