@@ -175,9 +175,8 @@ FILE *dgram_stamps_open(const char *path, const char *read_column)
 {
     FILE *f = fopen(path, "w");
 
-    if (!f)
+    if (!f || fprintf(f, "# seq kernel_ns %s processed_ns (CLOCK_REALTIME)\n", read_column) < 0)
         die("fopen(%s)", path);
-    fprintf(f, "# seq kernel_ns %s processed_ns (CLOCK_REALTIME)\n", read_column);
     return f;
 }
 

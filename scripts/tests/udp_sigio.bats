@@ -322,7 +322,7 @@ signals_total=1 datagrams_total=10"
     row=$(grep -v '^#' <<<"$output")
     read -r _ loop_n loop_p50 _ sigio_n sigio_p50 _ <<<"$row"
     [ "$loop_n" -ge 20 ] && [ "$sigio_n" -ge 20 ] || fail "too few datagrams processed: $row"
-    echo "loop p50 ${loop_p50} µs, handler p50 ${sigio_p50} µs" >&3
+    echo "# loop p50 ${loop_p50} µs, handler p50 ${sigio_p50} µs" >&3
     awk -v l="$loop_p50" -v s="$sigio_p50" 'BEGIN { exit !(l > 10 * s) }' ||
         fail "loop median $loop_p50 µs is not over ten times the handler's $sigio_p50 µs"
 }
@@ -381,6 +381,7 @@ signals_total=1 datagrams_total=10"
     unshare -n true 2>/dev/null || skip "cannot create a network namespace here (needs root)"
     # Everything runs inside one new namespace that has nothing but its own loopback, so
     # binding the wildcard address there exposes nothing to any network.
+    # shellcheck disable=SC2016 # the script's $1, $2 are its own arguments
     run_bounded 30 unshare -n bash -c '
         ip link set lo up || exit 1
         out=$(mktemp)
@@ -513,7 +514,7 @@ signals_total=1 datagrams_total=10"
     run_bounded 90 "$CLIENT" -p "$SERVER_PORT" -n 1000000 -W 32 -t 80
     assert_success
     after=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
-    echo "VmRSS $before kB after warm-up, $after kB after 1 000 000 more" >&3
+    echo "# VmRSS $before kB after warm-up, $after kB after 1 000 000 more" >&3
     [ "$after" -le $((before + 64)) ] || fail "VmRSS grew from $before kB to $after kB"
     stop_and_summary
     assert_equal "$(kv received)" 1050000
