@@ -28,9 +28,10 @@ void dgram_enable_info(int fd, int family)
     } else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == -1) {
         die("setsockopt(IP_PKTINFO)");
     }
-    /* Trap: timestamping is switched on system-wide by a deferred work item. Until it has
-     * run, arriving packets carry no stamp and recvmsg substitutes the time of the read,
-     * which would make the handler look exactly as late as the loop. 100 ms is plenty. */
+    /* LAB: stamp-settle — the kernel switches timestamping on system-wide through a
+     * deferred work item. Until it has run, arriving packets carry no stamp and recvmsg
+     * substitutes the time of the read, which would make the handler look exactly as late
+     * as the loop. 100 ms is plenty. */
     nanosleep(&settle, NULL);
 }
 

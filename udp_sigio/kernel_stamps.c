@@ -69,6 +69,10 @@ static const struct mode modes[] = {
     {"timestamping", BY_TIMESTAMPING, "SO_TIMESTAMPING(RX_SOFTWARE)", 0},
     {"ioctl", BY_IOCTL, "SIOCGSTAMP+SIOCGSTAMPNS", 0},
     {"late-ioctl", BY_LATE_IOCTL, "SIOCGSTAMPNS(first-call-after-recv)", 1},
+    /* LAB: timestamp-race — no pause after switching stamping on, on a fresh socket each
+     * time: if no socket on the machine had stamping on, the kernel's switch (a deferred
+     * work item) has not flipped yet, the packet arrives unstamped and recvmsg fills in the
+     * time of the read. */
     {"race", BY_RACE, "SO_TIMESTAMPNS(no-settle)", 1},
 };
 
@@ -94,7 +98,7 @@ static void set_opt(int fd, int name, int value, const char *what)
 
 /*
  * open_receiver - a UDP socket on 127.0.0.1 with timestamping asked for as the mode says.
- * settle: wait 100 ms afterwards (LAB: stamp-settle — the recipe against trap 2).
+ * settle: wait 100 ms afterwards, the recipe against trap 2 (LAB: stamp-settle in dgram.c).
  */
 static int open_receiver(const struct mode *m, int settle, struct tally *t)
 {
@@ -119,7 +123,11 @@ static int open_receiver(const struct mode *m, int settle, struct tally *t)
         else
             t->first_ioctl = errno_name(errno);
         break;
-    case BY_LATE_IOCTL: break; /* wrong on purpose: nothing asked for before the datagram */
+    case BY_LATE_IOCTL:
+        /* LAB: late-ioctl-trap — wrong on purpose: nothing asked for before the datagram.
+         * The receive then records "no stamp" (0) for the socket, and the first SIOCGSTAMP
+         * afterwards switches stamping on and, finding 0, answers with the current time. */
+        break;
     }
     if (settle)
         sleep_ms(100);

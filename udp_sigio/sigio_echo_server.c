@@ -74,7 +74,7 @@
 
 /* ---- what the SIGIO handler shares with the main loop --------------------------------
  *
- * The handler fills the ring and the counters; the main loop empties the ring and reads the
+ * LAB: ring-shared-with-handler — the handler fills the ring and the counters; the main loop empties the ring and reads the
  * counters. The main loop touches all of this only while SIGIO is blocked, and a handler
  * cannot run in the middle of code that has its signal blocked, so the two never meet:
  * plain (not volatile) types are safe here. The one exception is the slots the main loop
