@@ -4,7 +4,7 @@
  * (IP_PKTINFO / IPV6_RECVPKTINFO). Shared by the echo servers of the udp_sigio lab.
  *
  * Read with: UNP §25.2 (the last part: timestamps, destination address, interface),
- * chapters/udp_sigio.md "Kernel timestamps" and "Where did it arrive".
+ * chapters/udp_sigio.md "The kernel's timestamp" and "Where did it arrive".
  */
 #ifndef DGRAM_H
 #define DGRAM_H
@@ -52,7 +52,8 @@ struct dgram {
  * dgram_enable_info - ask the kernel for a receive timestamp and the packet info on every
  * datagram of fd. Then waits 100 ms: the kernel switches timestamping on through a
  * workqueue, and a datagram that arrives before that gets "now" instead of its arrival
- * time (chapters/udp_sigio.md, "The timestamp traps"). Call before announcing the port.
+ * time (chapters/udp_sigio.md, "The kernel's timestamp", trap 2). Call it before
+ * announcing the port.
  */
 void dgram_enable_info(int fd, int family);
 

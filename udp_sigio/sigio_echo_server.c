@@ -74,10 +74,10 @@
 
 /* ---- what the SIGIO handler shares with the main loop --------------------------------
  *
- * LAB: ring-shared-with-handler — the handler fills the ring and the counters; the main loop empties the ring and reads the
- * counters. The main loop touches all of this only while SIGIO is blocked, and a handler
- * cannot run in the middle of code that has its signal blocked, so the two never meet:
- * plain (not volatile) types are safe here. The one exception is the slots the main loop
+ * LAB: ring-shared-with-handler — the handler fills the ring and the counters; the main
+ * loop empties the ring and reads the counters. The main loop touches all of this only
+ * while SIGIO is blocked, and a handler cannot run in the middle of code that has its
+ * signal blocked, so the two never meet: plain (not volatile) types are safe here. The one exception is the slots the main loop
  * is echoing while SIGIO is let in (textbook mode, and during -w work): those slots still
  * count as full, so the handler never writes to them.
  */

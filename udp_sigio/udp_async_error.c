@@ -10,7 +10,7 @@
  *     SA_SIGINFO (--siginfo) the handler sees si_code POLL_ERR and band POLLERR.
  *
  * Read with: UNP §25.2 "SIGIO with UDP Sockets", §8.9; chapters/udp_sigio.md
- * "Asynchronous errors".
+ * "What raises SIGIO on a UDP socket".
  *
  * Usage: udp_async_error [-p PORT] [-6] [--unconnected] [--siginfo] [-t MS]
  *   -p PORT         the closed port to aim at (default: one the kernel has just handed out
