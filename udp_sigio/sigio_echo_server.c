@@ -304,24 +304,29 @@ static void serve_one(int fd, const struct config *cfg)
     ring.count--;
 }
 
-/* send_all - sendmmsg the n prepared messages, resuming after a partial send; a message
- * the kernel refuses is counted and skipped. */
+/* send_all - sendmmsg the n prepared messages, resuming after a partial send. A message
+ * the kernel refuses (after one wait for room, if the buffer was full) is counted and
+ * skipped. */
 static void send_all(int fd, struct mmsghdr *mm, unsigned n)
 {
     unsigned done = 0;
+    int waited = 0;
 
     while (done < n) {
         int k = sendmmsg(fd, mm + done, n - done, 0);
         if (k < 0) {
-            if ((errno == EAGAIN || errno == ENOBUFS) && wait_writable(fd))
+            if ((errno == EAGAIN || errno == ENOBUFS) && !waited && wait_writable(fd)) {
+                waited = 1;
                 continue;
+            }
             if (served.send_errors++ < 5)
                 warn_errno("sendmmsg");
             done++; /* the error belongs to the first message: skip it */
-            continue;
+        } else {
+            served.echoed += (unsigned)k;
+            done += (unsigned)k;
         }
-        served.echoed += (unsigned)k;
-        done += (unsigned)k;
+        waited = 0;
     }
 }
 
