@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Demo part 10: the udp_sigio lab (UNP §25.2–25.3, Figure 25.1), about 4 seconds.
+# shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"
 
 part "udp_sigio" "UNP §25.2–25.3, Figure 25.1"
@@ -16,7 +17,7 @@ until [ "$(ps -o stat= -p "$SERVER_PID" | cut -c1)" = T ]; do sleep 0.01; done
 show udp_sigio/udp_echo_client -p "$PORT" -n 10 -W 10 -T 100
 show kill -CONT "$SERVER_PID"
 show kill -HUP "$SERVER_PID"
-unserve
+unserve TERM
 
 explain "An ICMP port-unreachable is the other UDP cause of SIGIO, but only a connected" \
     "socket hears of it. Then Figure 25.1 measured: 1000 µs of work per datagram, one" \

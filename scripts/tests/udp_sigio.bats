@@ -37,7 +37,7 @@ teardown() { helper_teardown; }
 @test "a client the project did not write (socat) gets its echo" {
     require_cmd socat
     start_server "$LAB/loop_echo_server" -p 0
-    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 2 - UDP4:127.0.0.1:$SERVER_PORT"
+    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 0.5 - UDP4:127.0.0.1:$SERVER_PORT"
     assert_success
     assert_output "hello from socat"
 }
@@ -308,7 +308,7 @@ signals_total=1 datagrams_total=10"
 @test "a client the project did not write (socat) gets its echo from sigio_echo_server" {
     require_cmd socat
     start_server "$LAB/sigio_echo_server" -p 0
-    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 2 - UDP4:127.0.0.1:$SERVER_PORT"
+    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 0.5 - UDP4:127.0.0.1:$SERVER_PORT"
     assert_success
     assert_output "hello from socat"
 }
