@@ -100,6 +100,19 @@ uint64_t dgram_seq(const struct dgram *d)
     return head.seq;
 }
 
+/* set_control - make msg's control buffer hold one control message. */
+static void set_control(struct msghdr *msg, unsigned char *buf, int level, int type,
+                        const void *data, size_t len)
+{
+    msg->msg_control = buf;
+    msg->msg_controllen = CMSG_SPACE(len);
+    struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+}
+
 void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov)
 {
     iov->iov_base = d->data;
@@ -112,23 +125,12 @@ void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov)
     if (d->ifindex == 0)
         return; /* no pktinfo came: let routing pick the source address */
     /* LAB: reply-from-dst — answer from the address the client sent to. */
-    msg->msg_control = d->control;
     if (d->family == AF_INET6) {
         struct in6_pktinfo pi6 = {.ipi6_addr = d->dst6, .ipi6_ifindex = 0};
-        msg->msg_controllen = CMSG_SPACE(sizeof pi6);
-        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi6);
-        memcpy(CMSG_DATA(c), &pi6, sizeof pi6);
+        set_control(msg, d->control, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof pi6);
     } else {
         struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = d->dst4};
-        msg->msg_controllen = CMSG_SPACE(sizeof pi);
-        struct cmsghdr *c = CMSG_FIRSTHDR(msg);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof pi);
-        memcpy(CMSG_DATA(c), &pi, sizeof pi);
+        set_control(msg, d->control, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
     }
 }
 

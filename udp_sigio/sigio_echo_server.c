@@ -457,6 +457,16 @@ static uint64_t count_unread(int fd)
     return n;
 }
 
+/* one_of - 0 if text is word0, 1 if it is word1, otherwise a usage error naming option. */
+static int one_of(const char *option, const char *text, const char *word0, const char *word1)
+{
+    if (strcmp(text, word0) == 0)
+        return 0;
+    if (strcmp(text, word1) != 0)
+        usage_error("%s: '%s' is neither %s nor %s", option, text, word0, word1);
+    return 1;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -503,22 +513,8 @@ int main(int argc, char **argv)
         case '6': addr_text = "::1"; break;
         case 'q': slots = parse_long("-q", optarg, 1, 4096); break;
         case 'w': cfg.work_us = parse_long("-w", optarg, 0, 1000000); break;
-        case 'M':
-            if (strcmp(optarg, "batch") == 0)
-                cfg.textbook = 0;
-            else if (strcmp(optarg, "textbook") == 0)
-                cfg.textbook = 1;
-            else
-                usage_error("--mode: '%s' is neither batch nor textbook", optarg);
-            break;
-        case 'E':
-            if (strcmp(optarg, "fcntl") == 0)
-                cfg.use_ioctl = 0;
-            else if (strcmp(optarg, "ioctl") == 0)
-                cfg.use_ioctl = 1;
-            else
-                usage_error("--enable: '%s' is neither fcntl nor ioctl", optarg);
-            break;
+        case 'M': cfg.textbook = one_of("--mode", optarg, "batch", "textbook"); break;
+        case 'E': cfg.use_ioctl = one_of("--enable", optarg, "fcntl", "ioctl"); break;
         case 'N': cfg.no_owner = 1; break;
         case 'S': stamps_path = optarg; break;
         case 'v': cfg.verbose = 1; break;

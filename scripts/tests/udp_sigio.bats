@@ -140,6 +140,13 @@ burst_while_stopped() {
     kill -CONT "$SERVER_PID"
 }
 
+# assert_histogram TEXT - SIGHUP the server; its (first) report must be exactly TEXT.
+assert_histogram() {
+    hup_report 1
+    run last_histogram
+    assert_output "$1"
+}
+
 # histogram_sums - check that the last histogram report adds up: the signals of its reads=
 # lines sum to signals_total, and reads x signals to datagrams_total. Then $output is
 # datagrams_total.
@@ -232,9 +239,7 @@ histogram_sums() {
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 200 -W 1
         assert_success
-        hup_report 1
-        run last_histogram
-        assert_output "reads=1 signals=200
+        assert_histogram "reads=1 signals=200
 signals_total=200 datagrams_total=200"
         stop_and_summary
         assert_equal "$(kv signals)" 200
@@ -247,9 +252,7 @@ signals_total=200 datagrams_total=200"
     for mode in batch textbook; do
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         burst_while_stopped 10
-        hup_report 1
-        run last_histogram
-        assert_output "reads=10 signals=1
+        assert_histogram "reads=10 signals=1
 signals_total=1 datagrams_total=10"
         stop_and_summary
         assert_equal "$(kv received)" 10
