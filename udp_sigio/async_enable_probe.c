@@ -1,6 +1,7 @@
 /*
- * async_enable_probe - F_SETFL O_ASYNC against ioctl(FIOASYNC), on descriptors that support
- * signal-driven I/O and on some that do not.
+ * async_enable_probe - F_SETFL O_ASYNC against ioctl(FIOASYNC) on five kinds of descriptor.
+ *
+ * Sockets and pipes support signal-driven I/O; eventfd, timerfd and epoll do not.
  *
  * Demonstrates:
  *   - the two ways to switch signal-driven I/O on (UNP §25.2 names both): on a socket or a

@@ -1,6 +1,7 @@
 /*
- * kernel_stamps - the kernel's own receive time of a UDP datagram, asked for in each of the
- * ways Linux offers, and the two traps that make it lie.
+ * kernel_stamps - the kernel's receive time of a UDP datagram, every way Linux offers it.
+ *
+ * SO_TIMESTAMP(NS), SO_TIMESTAMPING, SIOCGSTAMP(NS), and the two traps that make it lie.
  *
  * Demonstrates:
  *   - the book's "when did it arrive" question answered by the kernel itself: SO_TIMESTAMP

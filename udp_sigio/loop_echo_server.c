@@ -1,6 +1,7 @@
 /*
- * loop_echo_server - UDP echo server as an ordinary blocking receive loop (the left-hand
- * design of UNP Figure 25.1): receive, work, reply, receive again.
+ * loop_echo_server - UDP echo server as a plain blocking loop (UNP Figure 25.1, left).
+ *
+ * Receive, work, reply, receive again: the design most UDP servers use.
  *
  * Demonstrates:
  *   - the design most UDP servers use, and the baseline every other design is measured against;

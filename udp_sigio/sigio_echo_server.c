@@ -1,6 +1,7 @@
 /*
- * sigio_echo_server - UDP echo server driven by SIGIO: the handler reads and timestamps every
- * datagram, the main loop works and replies (the right-hand design of UNP Figure 25.1).
+ * sigio_echo_server - UDP echo server driven by SIGIO (UNP Figure 25.1, right).
+ *
+ * The SIGIO handler reads and timestamps every datagram; the main loop works and replies.
  *
  * Demonstrates:
  *   - the three set-up steps in the book's order (handler, owner, enable), switched on with

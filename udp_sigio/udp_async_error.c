@@ -1,6 +1,8 @@
 /*
- * udp_async_error - an ICMP "port unreachable" reaches a connected UDP socket as SIGIO and
- * an error from the next receive; an unconnected socket never hears of it.
+ * udp_async_error - an ICMP error raises SIGIO on a connected UDP socket, not an unconnected one.
+ *
+ * The ICMP "port unreachable" reaches a connected socket as SIGIO and as the error of the
+ * next receive; an unconnected socket never hears of it.
  *
  * Demonstrates:
  *   - the second cause of SIGIO on a UDP socket the book names: an asynchronous error
