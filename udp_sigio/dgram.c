@@ -6,6 +6,7 @@
 #include "labutil.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,41 +28,36 @@ void dgram_enable_info(int fd, int family)
     } else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof one) == -1) {
         die("setsockopt(IP_PKTINFO)");
     }
-    /* Trap: timestamping is switched on system-wide by a deferred work item. Until it has
-     * run, arriving packets carry no stamp and recvmsg substitutes the time of the read,
-     * which would make the handler look exactly as late as the loop. 100 ms is plenty. */
+    /* LAB: stamp-settle — the kernel switches timestamping on system-wide through a
+     * deferred work item. Until it has run, arriving packets carry no stamp and recvmsg
+     * substitutes the time of the read, which would make the handler look exactly as late
+     * as the loop. 100 ms is plenty. */
     nanosleep(&settle, NULL);
 }
 
-ssize_t dgram_recv(int fd, struct dgram *d, int flags)
+void dgram_prepare(struct dgram *d, struct msghdr *msg, struct iovec *iov)
 {
-    /* Room for a timespec and an in6_pktinfo, the two control messages we asked for. */
-    union {
-        struct cmsghdr align;
-        unsigned char buf[CMSG_SPACE(sizeof(struct timespec)) +
-                          CMSG_SPACE(sizeof(struct in6_pktinfo))];
-    } control;
-    struct iovec iov = {.iov_base = d->data, .iov_len = sizeof d->data};
-    struct msghdr msg = {
-        .msg_name = &d->from,
-        .msg_namelen = sizeof d->from,
-        .msg_iov = &iov,
-        .msg_iovlen = 1,
-        .msg_control = control.buf,
-        .msg_controllen = sizeof control.buf,
-    };
-    ssize_t n = recvmsg(fd, &msg, flags);
+    iov->iov_base = d->data;
+    iov->iov_len = sizeof d->data;
+    msg->msg_name = &d->from;
+    msg->msg_namelen = sizeof d->from;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    msg->msg_control = d->control;
+    msg->msg_controllen = sizeof d->control;
+    msg->msg_flags = 0;
+}
 
-    if (n < 0)
-        return n;
-    d->read_ns = now_ns(CLOCK_REALTIME);
-    d->len = (size_t)n;
-    d->truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-    d->fromlen = msg.msg_namelen;
+void dgram_decode(struct dgram *d, struct msghdr *msg, size_t n, int64_t read_ns)
+{
+    d->read_ns = read_ns;
+    d->len = n < sizeof d->data ? n : sizeof d->data;
+    d->truncated = (msg->msg_flags & MSG_TRUNC) != 0;
+    d->fromlen = msg->msg_namelen;
     d->kernel_ns = 0;
     d->ifindex = 0;
     d->family = d->from.ss_family;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             struct timespec ts;
             memcpy(&ts, CMSG_DATA(c), sizeof ts);
@@ -78,6 +74,19 @@ ssize_t dgram_recv(int fd, struct dgram *d, int flags)
             d->ifindex = (int)pi6.ipi6_ifindex;
         }
     }
+}
+
+ssize_t dgram_recv(int fd, struct dgram *d, int flags)
+{
+    struct iovec iov;
+    struct msghdr msg;
+    ssize_t n;
+
+    dgram_prepare(d, &msg, &iov);
+    n = recvmsg(fd, &msg, flags);
+    if (n < 0)
+        return n;
+    dgram_decode(d, &msg, (size_t)n, now_ns(CLOCK_REALTIME));
     return n;
 }
 
@@ -91,9 +100,47 @@ uint64_t dgram_seq(const struct dgram *d)
     return head.seq;
 }
 
-ssize_t dgram_echo(int fd, const struct dgram *d)
+/* set_control - make msg's control buffer hold one control message. */
+static void set_control(struct msghdr *msg, unsigned char *buf, int level, int type,
+                        const void *data, size_t len)
 {
-    return sendto(fd, d->data, d->len, 0, (const struct sockaddr *)&d->from, d->fromlen);
+    msg->msg_control = buf;
+    msg->msg_controllen = CMSG_SPACE(len);
+    struct cmsghdr *c = CMSG_FIRSTHDR(msg);
+    c->cmsg_level = level;
+    c->cmsg_type = type;
+    c->cmsg_len = CMSG_LEN(len);
+    memcpy(CMSG_DATA(c), data, len);
+}
+
+void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov)
+{
+    iov->iov_base = d->data;
+    iov->iov_len = d->len;
+    memset(msg, 0, sizeof *msg);
+    msg->msg_name = &d->from;
+    msg->msg_namelen = d->fromlen;
+    msg->msg_iov = iov;
+    msg->msg_iovlen = 1;
+    if (d->ifindex == 0)
+        return; /* no pktinfo came: let routing pick the source address */
+    /* LAB: reply-from-dst — answer from the address the client sent to. */
+    if (d->family == AF_INET6) {
+        struct in6_pktinfo pi6 = {.ipi6_addr = d->dst6, .ipi6_ifindex = 0};
+        set_control(msg, d->control, IPPROTO_IPV6, IPV6_PKTINFO, &pi6, sizeof pi6);
+    } else {
+        struct in_pktinfo pi = {.ipi_ifindex = 0, .ipi_spec_dst = d->dst4};
+        set_control(msg, d->control, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
+    }
+}
+
+ssize_t dgram_echo(int fd, struct dgram *d)
+{
+    struct msghdr msg;
+    struct iovec iov;
+
+    dgram_reply_msg(d, &msg, &iov);
+    return sendmsg(fd, &msg, 0);
 }
 
 const char *dgram_describe(const struct dgram *d, char *buf, size_t len)
@@ -110,4 +157,42 @@ const char *dgram_describe(const struct dgram *d, char *buf, size_t len)
              sockaddr_text((const struct sockaddr *)&d->from, from, sizeof from), to, ifname,
              d->ifindex, d->len);
     return buf;
+}
+
+void dgram_print(const struct dgram *d)
+{
+    char line[160];
+
+    printf("datagram %s kernel_ns=%" PRId64 "\n", dgram_describe(d, line, sizeof line), d->kernel_ns);
+}
+
+void dgram_warn_truncated(uint64_t nth)
+{
+    /* Never echo a cut-down datagram as if it were the whole one: say so instead. */
+    if (nth < 5)
+        fprintf(stderr, "%s: datagram larger than %d bytes truncated (MSG_TRUNC): not echoed\n",
+                lab_prog, DGRAM_MAX);
+}
+
+FILE *dgram_stamps_open(const char *path, const char *read_column)
+{
+    FILE *f = fopen(path, "w");
+
+    if (!f || fprintf(f, "# seq kernel_ns %s processed_ns (CLOCK_REALTIME)\n", read_column) < 0)
+        die("fopen(%s)", path);
+    return f;
+}
+
+void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t processed_ns)
+{
+    uint64_t seq = dgram_seq(d);
+
+    fprintf(stamps, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+            seq == UINT64_MAX ? index : seq, d->kernel_ns, d->read_ns, processed_ns);
+}
+
+void dgram_stamps_close(FILE *stamps, const char *path)
+{
+    if (fclose(stamps) == EOF)
+        die("fclose(%s)", path);
 }

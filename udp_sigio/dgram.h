@@ -4,7 +4,7 @@
  * (IP_PKTINFO / IPV6_RECVPKTINFO). Shared by the echo servers of the udp_sigio lab.
  *
  * Read with: UNP §25.2 (the last part: timestamps, destination address, interface),
- * chapters/udp_sigio.md "Kernel timestamps" and "Where did it arrive".
+ * chapters/udp_sigio.md "The kernel's timestamp" and "Where did it arrive".
  */
 #ifndef DGRAM_H
 #define DGRAM_H
@@ -12,12 +12,18 @@
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
+#include <time.h>
 
 /* Largest datagram the servers echo. A bigger one is reported as truncated, never echoed
  * short (recvmsg sets MSG_TRUNC). */
 #define DGRAM_MAX 2048
+
+/* Bytes of control data one datagram can bring: a timespec and an in6_pktinfo. */
+#define DGRAM_CONTROL (CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(struct in6_pktinfo)))
 
 /* The client puts a sequence number and its send time at the front of every datagram. */
 struct dgram_head {
@@ -37,13 +43,17 @@ struct dgram {
     struct in6_addr dst6;          /* destination address (IPv6) */
     struct in_addr dst4;           /* destination address (IPv4) */
     int ifindex;                   /* receiving interface; 0 if no pktinfo came */
+    /* Room for the two control messages we ask for (a timespec and an in6_pktinfo). It
+     * lives in the struct so that recvmmsg can fill many datagrams, each with its own. */
+    _Alignas(struct cmsghdr) unsigned char control[DGRAM_CONTROL];
 };
 
 /*
  * dgram_enable_info - ask the kernel for a receive timestamp and the packet info on every
  * datagram of fd. Then waits 100 ms: the kernel switches timestamping on through a
  * workqueue, and a datagram that arrives before that gets "now" instead of its arrival
- * time (chapters/udp_sigio.md, "The timestamp traps"). Call before announcing the port.
+ * time (chapters/udp_sigio.md, "The kernel's timestamp", trap 2). Call it before
+ * announcing the port.
  */
 void dgram_enable_info(int fd, int family);
 
@@ -52,18 +62,65 @@ void dgram_enable_info(int fd, int family);
  * Returns what recvmsg returned (-1 with errno on error, EAGAIN on an empty non-blocking
  * socket). Async-signal-safe: recvmsg and clock_gettime are on the POSIX list, and the
  * control-message walk is plain pointer arithmetic over our own buffer. The SIGIO handler
- * of sigio_echo_server calls it.
+ * of sigio_echo_server calls it in --mode textbook (--mode batch uses recvmmsg with
+ * dgram_prepare and dgram_decode).
  */
 ssize_t dgram_recv(int fd, struct dgram *d, int flags);
+
+/*
+ * dgram_prepare - point *msg (and *iov) at d's buffers, ready for recvmsg or for one entry
+ * of recvmmsg's array. Async-signal-safe (plain stores).
+ */
+void dgram_prepare(struct dgram *d, struct msghdr *msg, struct iovec *iov);
+
+/*
+ * dgram_decode - after the receive: fill d's fields from *msg (as dgram_prepare set it up)
+ * and n, the bytes received; read_ns is the time to record as the read time. Walks the
+ * control messages. Async-signal-safe (pointer arithmetic over our own buffer).
+ */
+void dgram_decode(struct dgram *d, struct msghdr *msg, size_t n, int64_t read_ns);
 
 /* dgram_seq - the client's sequence number, or UINT64_MAX for a datagram too short to
  * carry one (someone else's client). */
 uint64_t dgram_seq(const struct dgram *d);
 
-/* dgram_echo - send d back to its sender; returns sendto()'s result. Async-signal-safe. */
-ssize_t dgram_echo(int fd, const struct dgram *d);
+/*
+ * dgram_reply_msg - point *msg (and *iov) at d's data and sender, ready for sendmsg or for
+ * one entry of sendmmsg's array. When the datagram came with its destination address
+ * (IP_PKTINFO / IPV6_PKTINFO), a control message of the same kind makes the reply leave
+ * from that address: a server bound to 0.0.0.0 then answers from the address the client
+ * wrote to, which a connected client insists on. It reuses d->control, whose received
+ * control messages have been decoded by then.
+ */
+void dgram_reply_msg(struct dgram *d, struct msghdr *msg, struct iovec *iov);
+
+/* dgram_echo - send d back to its sender (sendmsg with dgram_reply_msg); returns
+ * sendmsg()'s result. */
+ssize_t dgram_echo(int fd, struct dgram *d);
 
 /* dgram_describe - "from=127.0.0.1:4000 to=127.0.0.1 if=lo(1) len=64" into buf. */
 const char *dgram_describe(const struct dgram *d, char *buf, size_t len);
+
+/* ---- what the servers print about datagrams (main loop only: these use stdio) ---- */
+
+/* dgram_print - the -v line: "datagram from=... to=... if=lo(1) len=64 kernel_ns=...". */
+void dgram_print(const struct dgram *d);
+
+/* dgram_warn_truncated - the message for the nth (0, 1, ...) datagram cut by MSG_TRUNC;
+ * only the first five are reported, the summary line counts them all. */
+void dgram_warn_truncated(uint64_t nth);
+
+/*
+ * dgram_stamps_open - the --stamps file, with its header line; read_column names the third
+ * column (read_ns for the loop, handler_ns for the SIGIO server). Dies if it cannot.
+ */
+FILE *dgram_stamps_open(const char *path, const char *read_column);
+
+/* dgram_stamp - one line "seq kernel_ns read_ns processed_ns"; index stands in for the
+ * sequence number of a datagram that carries none. */
+void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t processed_ns);
+
+/* dgram_stamps_close - flush and close the file; dies if the data did not reach it. */
+void dgram_stamps_close(FILE *stamps, const char *path);
 
 #endif

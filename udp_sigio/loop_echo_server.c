@@ -1,6 +1,7 @@
 /*
- * loop_echo_server - UDP echo server as an ordinary blocking receive loop (the left-hand
- * design of UNP Figure 25.1): receive, work, reply, receive again.
+ * loop_echo_server - UDP echo server as a plain blocking loop (UNP Figure 25.1, left).
+ *
+ * Receive, work, reply, receive again: the design most UDP servers use.
  *
  * Demonstrates:
  *   - the design most UDP servers use, and the baseline every other design is measured against;
@@ -102,12 +103,8 @@ int main(int argc, char **argv)
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
     dgram_enable_info(fd, addr.ss_family);
-    if (stamps_path) {
-        stamps = fopen(stamps_path, "w");
-        if (!stamps)
-            die("fopen(%s)", stamps_path);
-        fprintf(stamps, "# seq kernel_ns read_ns processed_ns (CLOCK_REALTIME)\n");
-    }
+    if (stamps_path)
+        stamps = dgram_stamps_open(stamps_path, "read_ns");
 
     /* No SA_RESTART: a SIGTERM that arrives while we sleep in recvmsg makes it return EINTR.
      * One that arrives just before recvmsg would be missed until the next datagram, so the
@@ -130,35 +127,26 @@ int main(int argc, char **argv)
             die("recvmsg");
         }
         received++;
-        if (verbose) {
-            char line[160];
-            printf("datagram %s kernel_ns=%" PRId64 "\n", dgram_describe(&d, line, sizeof line),
-                   d.kernel_ns);
-        }
+        if (verbose)
+            dgram_print(&d);
         if (d.truncated) {
-            /* Never echo a cut-down datagram as if it were the whole one. */
-            if (truncated++ < 5)
-                fprintf(stderr, "%s: datagram larger than %d bytes truncated (MSG_TRUNC): not echoed\n",
-                        lab_prog, DGRAM_MAX);
+            dgram_warn_truncated(truncated++);
             continue;
         }
         burn_us(work_us);
         int64_t processed_ns = now_ns(CLOCK_REALTIME);
         if (dgram_echo(fd, &d) < 0) {
             if (send_errors++ < 5)
-                warn_errno("sendto");
+                warn_errno("sendmsg");
         } else {
             echoed++;
         }
-        if (stamps) {
-            uint64_t seq = dgram_seq(&d);
-            fprintf(stamps, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
-                    seq == UINT64_MAX ? received - 1 : seq, d.kernel_ns, d.read_ns, processed_ns);
-        }
+        if (stamps)
+            dgram_stamp(stamps, &d, received - 1, processed_ns);
     }
 
-    if (stamps && fclose(stamps) == EOF)
-        die("fclose(%s)", stamps_path);
+    if (stamps)
+        dgram_stamps_close(stamps, stamps_path);
     printf("received=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64 "\n",
            received, echoed, truncated, send_errors);
     close(fd);

@@ -8,7 +8,7 @@
  *   - a connected UDP socket: a port with no server answers with ICMP "port unreachable",
  *     which the next receive reports as ECONNREFUSED (UNP §8.9, §25.2).
  *
- * Read with: UNP §25.2–25.3; chapters/udp_sigio.md "Measuring a server".
+ * Read with: UNP §25.2–25.3; chapters/udp_sigio.md "Two ways to build a UDP server".
  *
  * Usage: udp_echo_client [-a ADDR] [-p PORT] [-n N] [-s BYTES] [-W W | -i USEC] [-t SEC] [-T MS]
  *   defaults: -a 127.0.0.1 -p 9025 -n 10 -s 64 -W 1 -t 10 -T 500

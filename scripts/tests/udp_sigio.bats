@@ -37,7 +37,7 @@ teardown() { helper_teardown; }
 @test "a client the project did not write (socat) gets its echo" {
     require_cmd socat
     start_server "$LAB/loop_echo_server" -p 0
-    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 2 - UDP4:127.0.0.1:$SERVER_PORT"
+    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 0.5 - UDP4:127.0.0.1:$SERVER_PORT"
     assert_success
     assert_output "hello from socat"
 }
@@ -86,4 +86,457 @@ teardown() { helper_teardown; }
     assert_line --index 0 "udp_echo_client: -n: 'many' is not a whole number"
     run_bounded 5 "$CLIENT" -W 4 -i 100
     assert_failure 2
+}
+
+# --- helpers for the SIGIO server --------------------------------------------------------
+
+# hup_report N - SIGHUP the server and wait until its Nth histogram report has ended (its
+# "signals_total=" line).
+hup_report() {
+    local deadline=$((SECONDS + 10))
+    kill -HUP "$SERVER_PID"
+    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
+        sleep 0.02
+    done
+}
+
+# last_histogram - the server's last histogram report: its reads= lines, then the
+# signals_total= line.
+last_histogram() {
+    awk '/^reads=/ { block = block $0 "\n" }
+         /^signals_total=/ { last = block $0; block = "" }
+         END { print last }' "$SERVER_OUT"
+}
+
+# stop_and_summary - SIGTERM the server, check it ended with 0, and put its summary line
+# in $output.
+stop_and_summary() {
+    stop_server
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_output --regexp '^received=[0-9]+ echoed='
+}
+
+# wait_stopped PID - wait until a process we sent SIGSTOP is really stopped (state T).
+wait_stopped() {
+    local deadline=$((SECONDS + 10))
+    until [ "$(ps -o stat= -p "$1" | cut -c1)" = T ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "process $1 did not stop"
+        sleep 0.01
+    done
+}
+
+# burst_while_stopped N - stop the server, let the client send N datagrams in one go (it
+# gives up on their echoes after 100 ms: the server cannot answer while stopped), and let
+# the server go on. While it is stopped every arrival raises SIGIO, but a standard signal
+# that is already pending is not queued again: the server finds one SIGIO for all N.
+burst_while_stopped() {
+    kill -STOP "$SERVER_PID"
+    wait_stopped "$SERVER_PID"
+    run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n "$1" -W "$1" -T 100
+    assert_failure 1
+    assert_equal "$(kv sent)" "$1"
+    kill -CONT "$SERVER_PID"
+}
+
+# assert_histogram TEXT - SIGHUP the server; its (first) report must be exactly TEXT.
+assert_histogram() {
+    hup_report 1
+    run last_histogram
+    assert_output "$1"
+}
+
+# histogram_sums - check that the last histogram report adds up: the signals of its reads=
+# lines sum to signals_total, and reads x signals to datagrams_total. Then $output is
+# datagrams_total.
+histogram_sums() {
+    run awk -F'[= +]+' '/^reads=/ { s += $4; d += $2 * $4 }
+        /^signals_total=/ { if (s == $2 && d == $4) print d
+                            else print "signals " s " of " $2 ", datagrams " d " of " $4 }' \
+        <<<"$(last_histogram)"
+    assert_output --regexp '^[0-9]+$'
+}
+
+# --- the SIGIO server: set-up ------------------------------------------------------------
+
+@test "[SETUP-3STEPS] handler, then owner, then enable: each step read back, and then datagrams raise SIGIO" {
+    start_server "$LAB/sigio_echo_server" -p 0
+    wait_for_line "$SERVER_OUT" '^setup done'
+    run grep -E '^setup step=' "$SERVER_OUT"
+    assert_line --index 0 --regexp '^setup step=1 name=handler call=sigaction\(SIGIO\)'
+    assert_line --index 1 --regexp "^setup step=2 name=owner call=fcntl\(F_SETOWN,getpid\(\)\) F_GETOWN=$SERVER_PID pid=$SERVER_PID$"
+    assert_line --index 2 --regexp '^setup step=3 name=enable .* o_async=1 o_nonblock=1$'
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 100 -W 4
+    assert_success
+    stop_and_summary
+    assert_equal "$(kv received)" 100
+    assert_equal "$(kv echoed)" 100
+    [ "$(kv signals)" -ge 1 ] || fail "no SIGIO was handled"
+}
+
+@test "[ENABLE-FCNTL] F_SETFL O_ASYNC switches a socket to signal-driven I/O: F_GETFL shows it and SIGIO comes" {
+    start_server "$LAB/sigio_echo_server" -p 0 --enable fcntl
+    wait_for_line "$SERVER_OUT" '^setup done'
+    run grep '^setup step=3' "$SERVER_OUT"
+    assert_output "setup step=3 name=enable call=fcntl(F_SETFL,O_ASYNC|O_NONBLOCK) F_GETFL=O_RDWR|O_NONBLOCK|O_ASYNC o_async=1 o_nonblock=1"
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 1000 -W 8
+    assert_success
+    stop_and_summary
+    assert_equal "$(kv echoed)" 1000
+    [ "$(kv signals)" -ge 1 ] || fail "no SIGIO was handled"
+    # The same switch on another descriptor that supports it (a pipe), by the probe.
+    run_bounded 10 "$LAB/async_enable_probe" -k pipe
+    assert_success
+    assert_line "kind=pipe via=fcntl result=ok o_async=1 sigio=1"
+}
+
+@test "[ENABLE-IOCTL] FIOASYNC + FIONBIO as the book does: the same flags and signals; on eventfd, timerfd, epoll FIOASYNC is ENOTTY while F_SETFL quietly does nothing" {
+    start_server "$LAB/sigio_echo_server" -p 0 --enable ioctl
+    wait_for_line "$SERVER_OUT" '^setup done'
+    run grep '^setup step=3' "$SERVER_OUT"
+    assert_output "setup step=3 name=enable call=ioctl(FIOASYNC)+ioctl(FIONBIO) F_GETFL=O_RDWR|O_NONBLOCK|O_ASYNC o_async=1 o_nonblock=1"
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 1000 -W 8
+    assert_success
+    stop_and_summary
+    assert_equal "$(kv echoed)" 1000
+    [ "$(kv signals)" -ge 1 ] || fail "no SIGIO was handled"
+
+    run_bounded 20 "$LAB/async_enable_probe"
+    assert_success
+    local kind
+    for kind in udp pipe; do
+        assert_line "kind=$kind via=fcntl result=ok o_async=1 sigio=1"
+        assert_line "kind=$kind via=ioctl result=ok o_async=1 sigio=1"
+    done
+    for kind in eventfd timerfd epoll; do
+        assert_line "kind=$kind via=fcntl result=ok o_async=0 sigio=0"
+        assert_line "kind=$kind via=ioctl result=ENOTTY o_async=0 sigio=0"
+    done
+}
+
+@test "[NO-OWNER-NO-SIGNAL] O_ASYNC without F_SETOWN: the datagrams arrive, not one signal is sent" {
+    start_server "$LAB/sigio_echo_server" -p 0 --no-owner
+    wait_for_line "$SERVER_OUT" '^setup done'
+    run grep -E '^setup step=[23]' "$SERVER_OUT"
+    assert_line --index 0 --regexp '^setup step=2 name=owner call=skipped\(--no-owner\) F_GETOWN=0 '
+    assert_line --index 1 --regexp ' o_async=1 o_nonblock=1$'
+    run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 5 -W 5 -T 300
+    assert_failure 1
+    assert_equal "$(kv lost)" 5
+    stop_and_summary
+    assert_equal "$(kv signals)" 0
+    assert_equal "$(kv received)" 0
+    # They were there all along: the server finds them in its socket at the end.
+    assert_equal "$(kv unread)" 5
+}
+
+# --- the SIGIO server: arrival, draining, the histogram ----------------------------------
+
+@test "[UDP-ARRIVAL] one datagram at a time: each raises one SIGIO, whose handler reads exactly it" {
+    local mode
+    for mode in batch textbook; do
+        start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
+        run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 200 -W 1
+        assert_success
+        assert_histogram "reads=1 signals=200
+signals_total=200 datagrams_total=200"
+        stop_and_summary
+        assert_equal "$(kv signals)" 200
+        assert_equal "$(kv echoed)" 200
+    done
+}
+
+@test "[UDP-DRAIN] ten datagrams while the server is stopped: one SIGIO, one handler call reads all ten until EAGAIN" {
+    local mode
+    for mode in batch textbook; do
+        start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
+        burst_while_stopped 10
+        assert_histogram "reads=10 signals=1
+signals_total=1 datagrams_total=10"
+        stop_and_summary
+        assert_equal "$(kv received)" 10
+        assert_equal "$(kv echoed)" 10
+    done
+}
+
+@test "the SIGHUP histogram adds up to the datagrams received, under 32 in flight, in both modes" {
+    local mode
+    for mode in batch textbook; do
+        start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
+        run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -n 20000 -W 32
+        assert_success
+        hup_report 1
+        histogram_sums
+        assert_equal "$output" 20000
+        stop_and_summary
+        assert_equal "$(kv received)" 20000
+        assert_equal "$(kv signals)" "$(kv signals_total "$(last_histogram)")"
+    done
+}
+
+@test "a 4-slot ring under a burst counts 16 of 20 datagrams as dropped and keeps serving" {
+    start_server "$LAB/sigio_echo_server" -p 0 -q 4
+    burst_while_stopped 20
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 100 -W 1
+    assert_success
+    stop_and_summary
+    assert_equal "$(kv received)" 120
+    assert_equal "$(kv dropped)" 16
+    assert_equal "$(kv echoed)" 104
+}
+
+@test "sigio_echo_server echoes 100 000 datagrams with 32 in flight, in batch and in textbook mode" {
+    local mode
+    for mode in batch textbook; do
+        start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
+        run_bounded 60 "$CLIENT" -p "$SERVER_PORT" -n 100000 -W 32 -t 50
+        assert_success
+        assert_equal "$(kv received)" 100000
+        stop_and_summary
+        assert_equal "$(kv received)" 100000
+        assert_equal "$(kv echoed)" 100000
+        assert_equal "$(kv dropped)" 0
+    done
+}
+
+@test "sigio_echo_server works on IPv6 ::1" {
+    start_server "$LAB/sigio_echo_server" -6 -p 0
+    assert_equal "$SERVER_ADDR" "::1"
+    run_bounded 20 "$CLIENT" -a ::1 -p "$SERVER_PORT" -n 1000 -W 8
+    assert_success
+    assert_equal "$(kv lost)" 0
+}
+
+@test "a client the project did not write (socat) gets its echo from sigio_echo_server" {
+    require_cmd socat
+    start_server "$LAB/sigio_echo_server" -p 0
+    run_bounded 10 bash -c "printf 'hello from socat' | socat -t 0.5 - UDP4:127.0.0.1:$SERVER_PORT"
+    assert_success
+    assert_output "hello from socat"
+}
+
+# --- timestamps and where a datagram arrived ----------------------------------------------
+
+@test "[NTP-TIMESTAMP] 1000 µs of work per datagram: the loop notes arrivals over ten times later than the SIGIO handler (medians)" {
+    run_bounded 60 "$ROOT/scripts/udp_sigio-fig251.sh" timing -D 1000 -n 2000
+    assert_success
+    local row loop_n loop_p50 sigio_n sigio_p50
+    row=$(grep -v '^#' <<<"$output")
+    read -r _ loop_n loop_p50 _ sigio_n sigio_p50 _ <<<"$row"
+    [ "$loop_n" -ge 20 ] && [ "$sigio_n" -ge 20 ] || fail "too few datagrams processed: $row"
+    echo "# loop p50 ${loop_p50} µs, handler p50 ${sigio_p50} µs" >&3
+    awk -v l="$loop_p50" -v s="$sigio_p50" 'BEGIN { exit !(l > 10 * s) }' ||
+        fail "loop median $loop_p50 µs is not over ten times the handler's $sigio_p50 µs"
+}
+
+@test "[KERNEL-TIMESTAMP] SO_TIMESTAMP(NS), SO_TIMESTAMPING and SIOCGSTAMP(NS) give the arrival time; the late first SIOCGSTAMPNS gives the ioctl's time" {
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m ns
+    assert_success
+    assert_line --regexp '^mode=ns call=SO_TIMESTAMPNS datagrams=2 stamped=2 arrival=2 read_time=0 resolution=ns$'
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m us
+    assert_success
+    assert_line --regexp '^mode=us call=SO_TIMESTAMP datagrams=2 stamped=2 arrival=2 read_time=0 resolution=us$'
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m timestamping
+    assert_success
+    assert_line --regexp '^mode=timestamping .* stamped=2 arrival=2 read_time=0 resolution=ns$'
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m ioctl
+    assert_success
+    assert_line --regexp '^mode=ioctl .* stamped=2 arrival=2 read_time=0 resolution=ns first_ioctl=ENOENT us_matches_ns=1$'
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m late-ioctl
+    assert_success
+    assert_line --regexp '^mode=late-ioctl .* stamped=2 arrival=0 read_time=2 '
+    # The race of trap 2 depends on every other socket of the machine; only its bookkeeping
+    # is checked here.
+    run_bounded 20 "$LAB/kernel_stamps" -n 2 -d 40 -m race
+    assert_success
+    assert_line --regexp '^mode=race .* stamped=2 arrival=[0-2] read_time=[0-2] '
+
+    # The servers' stamps: every datagram has a kernel stamp, taken before the handler read it.
+    start_server "$LAB/sigio_echo_server" -p 0 --stamps "$BATS_TEST_TMPDIR/stamps"
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 500 -W 8
+    assert_success
+    stop_and_summary
+    run awk '!/^#/ { n++; if ($2 <= 0 || $3 < $2 || $4 < $3) bad++ } END { print n + 0, bad + 0 }' \
+        "$BATS_TEST_TMPDIR/stamps"
+    assert_output "500 0"
+}
+
+@test "[RECV-INTERFACE] IP_PKTINFO / IPV6_RECVPKTINFO: each datagram comes with its destination address and interface" {
+    start_server "$LAB/sigio_echo_server" -p 0 -v
+    run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 1
+    assert_success
+    wait_for_line "$SERVER_OUT" '^datagram '
+    run grep '^datagram ' "$SERVER_OUT"
+    assert_output --regexp '^datagram from=127\.0\.0\.1:[0-9]+ to=127\.0\.0\.1 if=lo\(1\) len=64 kernel_ns=[1-9][0-9]+$'
+
+    start_server "$LAB/sigio_echo_server" -6 -p 0 -v
+    run_bounded 10 "$CLIENT" -a ::1 -p "$SERVER_PORT" -n 1
+    assert_success
+    wait_for_line "$SERVER_OUT" '^datagram '
+    run grep '^datagram ' "$SERVER_OUT"
+    assert_output --regexp '^datagram from=\[::1\]:[0-9]+ to=::1 if=lo\(1\) len=64 kernel_ns=[1-9][0-9]+$'
+}
+
+@test "[RECV-INTERFACE] a server bound to 0.0.0.0 learns which address a client wrote to, and answers from it (private network namespace)" {
+    require_cmd unshare
+    require_cmd ip
+    unshare -n true 2>/dev/null || skip "cannot create a network namespace here (needs root)"
+    # Everything runs inside one new namespace that has nothing but its own loopback, so
+    # binding the wildcard address there exposes nothing to any network.
+    # shellcheck disable=SC2016 # the script's $1, $2 are its own arguments
+    run_bounded 30 unshare -n bash -c '
+        ip link set lo up || exit 1
+        out=$(mktemp)
+        "$1" -a 0.0.0.0 -p 0 -v >"$out" 2>&1 </dev/null 3>&- &
+        pid=$!
+        trap "kill $pid 2>/dev/null; wait $pid; rm -f $out" EXIT
+        for _ in $(seq 500); do grep -q "^listening on" "$out" && break; sleep 0.02; done
+        port=$(sed -n "1s/.*://p" "$out")
+        for dst in 127.0.0.5 127.0.0.9; do
+            "$2" -a "$dst" -p "$port" -n 1 -T 300 | sed -E "s/^(sent=[0-9]+ received=[0-9]+ lost=[0-9]+).*/client \1/"
+        done
+        grep "^datagram " "$out"' _ "$LAB/sigio_echo_server" "$CLIENT"
+    assert_success
+    assert_line --index 0 "client sent=1 received=1 lost=0"
+    assert_line --index 1 "client sent=1 received=1 lost=0"
+    assert_line --index 2 --regexp '^datagram from=127\.0\.0\.1:[0-9]+ to=127\.0\.0\.5 if=lo\(1\) len=64 '
+    assert_line --index 3 --regexp '^datagram from=127\.0\.0\.1:[0-9]+ to=127\.0\.0\.9 if=lo\(1\) len=64 '
+}
+
+# --- asynchronous errors -------------------------------------------------------------------
+
+@test "[UDP-ASYNC-ERROR] connected: the ICMP error raises SIGIO and the next recv returns ECONNREFUSED once; unconnected: nothing" {
+    run_bounded 10 "$LAB/udp_async_error"
+    assert_success
+    assert_line "connected=1 f_setsig=0 signals=1 si_code=SI_KERNEL si_band=none recv1=ECONNREFUSED recv2=EAGAIN"
+    run_bounded 10 "$LAB/udp_async_error" --siginfo
+    assert_success
+    assert_line "connected=1 f_setsig=SIGIO signals=1 si_code=POLL_ERR si_band=POLLERR recv1=ECONNREFUSED recv2=EAGAIN"
+    # The witness, a connected socket sending to the same port, shows the ICMP did come back.
+    run_bounded 10 "$LAB/udp_async_error" --unconnected -t 300
+    assert_success
+    assert_line "connected=0 f_setsig=0 signals=0 si_code=none si_band=none recv1=EAGAIN recv2=EAGAIN witness=ECONNREFUSED"
+    # IPv6 behaves the same.
+    run_bounded 10 "$LAB/udp_async_error" -6 --siginfo
+    assert_success
+    assert_line "connected=1 f_setsig=SIGIO signals=1 si_code=POLL_ERR si_band=POLLERR recv1=ECONNREFUSED recv2=EAGAIN"
+}
+
+# --- bad input -----------------------------------------------------------------------------
+
+@test "sigio_echo_server: bad numbers and words are usage errors (exit 2) that name the option" {
+    local S="$LAB/sigio_echo_server"
+    run_bounded 5 "$S" -p 70000
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: -p: 70000 is out of range (0 to 65535)"
+    assert_line --index 1 --partial "usage: sigio_echo_server"
+    run_bounded 5 "$S" -q 0
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: -q: 0 is out of range (1 to 4096)"
+    run_bounded 5 "$S" -w -5
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: -w: -5 is out of range (0 to 1000000)"
+    run_bounded 5 "$S" -w lots
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: -w: 'lots' is not a whole number"
+    run_bounded 5 "$S" --mode fast
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: --mode: 'fast' is neither batch nor textbook"
+    run_bounded 5 "$S" --enable magic
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: --enable: 'magic' is neither fcntl nor ioctl"
+    run_bounded 5 "$S" -q
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: option -q needs a value"
+    run_bounded 5 "$S" extra
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: unexpected argument 'extra'"
+}
+
+@test "the other programs: bad numbers and words are usage errors (exit 2) that name the option" {
+    run_bounded 5 "$LAB/udp_async_error" -t 0
+    assert_failure 2
+    assert_line --index 0 "udp_async_error: -t: 0 is out of range (1 to 60000)"
+    run_bounded 5 "$LAB/udp_async_error" -p 70000
+    assert_failure 2
+    assert_line --index 0 "udp_async_error: -p: 70000 is out of range (0 to 65535)"
+    run_bounded 5 "$LAB/kernel_stamps" -m sometimes
+    assert_failure 2
+    assert_line --index 0 "kernel_stamps: -m: 'sometimes' is not one of ns, us, timestamping, ioctl, late-ioctl, race, all"
+    run_bounded 5 "$LAB/kernel_stamps" -n 0
+    assert_failure 2
+    assert_line --index 0 "kernel_stamps: -n: 0 is out of range (1 to 1000)"
+    run_bounded 5 "$LAB/async_enable_probe" -k socketpair
+    assert_failure 2
+    assert_line --index 0 "async_enable_probe: -k: 'socketpair' is not one of udp, pipe, eventfd, timerfd, epoll"
+    run_bounded 5 "$LAB/async_enable_probe" -t -1
+    assert_failure 2
+    assert_line --index 0 "async_enable_probe: -t: -1 is out of range (1 to 10000)"
+    run_bounded 5 "$LAB/loop_echo_server" -q 1
+    assert_failure 2
+    assert_line --index 0 "loop_echo_server: unknown option -q"
+}
+
+@test "sigio_echo_server: a port already in use is a clear one-line error and exit 1" {
+    start_server "$LAB/loop_echo_server" -p 0
+    run_bounded 5 "$LAB/sigio_echo_server" -p "$SERVER_PORT"
+    assert_failure 1
+    assert_output --partial "address already in use"
+    assert_equal "${#lines[@]}" 1
+}
+
+@test "sigio_echo_server: a datagram larger than its buffer is reported as truncated, not echoed short, in both modes" {
+    local mode
+    for mode in batch textbook; do
+        start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
+        run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 1 -s 3000 -T 300
+        assert_failure 1
+        assert_equal "$(kv lost)" 1
+        assert_equal "$(kv bad)" 0
+        run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 10
+        assert_success
+        stop_server
+        run cat "$SERVER_OUT" "$SERVER_ERR"
+        assert_output --partial "truncated (MSG_TRUNC)"
+        assert_equal "$(kv received)" 11
+        assert_equal "$(kv truncated)" 1
+        assert_equal "$(kv echoed)" 10
+    done
+}
+
+# --- memory --------------------------------------------------------------------------------
+
+@test "sigio_echo_server's memory stays flat over 1 000 000 datagrams (VmRSS after warm-up vs at the end)" {
+    sanitized_build && skip "the sanitizers' own allocations make VmRSS meaningless"
+    start_server "$LAB/sigio_echo_server" -p 0
+    run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -n 50000 -W 32
+    assert_success
+    local before after
+    before=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    run_bounded 90 "$CLIENT" -p "$SERVER_PORT" -n 1000000 -W 32 -t 80
+    assert_success
+    after=$(awk '/^VmRSS:/ { print $2 }' "/proc/$SERVER_PID/status")
+    echo "# VmRSS $before kB after warm-up, $after kB after 1 000 000 more" >&3
+    [ "$after" -le $((before + 64)) ] || fail "VmRSS grew from $before kB to $after kB"
+    stop_and_summary
+    assert_equal "$(kv received)" 1050000
+}
+
+@test "valgrind: sigio_echo_server in both modes, with SIGHUP and --stamps, has no errors and no leaks" {
+    sanitized_build && skip "valgrind cannot run sanitized programs"
+    require_cmd valgrind
+    local mode
+    for mode in batch textbook; do
+        START_TIMEOUT=60 start_server valgrind -q --error-exitcode=99 --leak-check=full \
+            --show-leak-kinds=all --errors-for-leak-kinds=all \
+            "$LAB/sigio_echo_server" -p 0 --mode "$mode" -w 5 --stamps "$BATS_TEST_TMPDIR/stamps"
+        run_bounded 60 "$CLIENT" -p "$SERVER_PORT" -n 2000 -W 16 -t 50
+        assert_success
+        hup_report 1
+        stop_server
+        run cat "$SERVER_ERR"
+        assert_output ""
+        assert_equal "$EXIT_STATUS" 0
+    done
 }

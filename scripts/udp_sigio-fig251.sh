@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# udp_sigio-fig251.sh - UNP Figure 25.1 measured: the blocking loop against the SIGIO
+# server, and how many datagrams one SIGIO stands for.
+#
+#   scripts/udp_sigio-fig251.sh [timing] [-D "0 200 1000"] [-n N] [-i USEC]
+#       Both servers under the same fixed-rate client (one datagram every USEC µs, N in
+#       all), with D µs of work per datagram. Prints one row per D:
+#           D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us
+#       where the error is (time the program read the datagram) - (kernel receive stamp):
+#       read_ns - kernel_ns for the loop, handler_ns - kernel_ns for the SIGIO server,
+#       over the datagrams each server got round to (from their --stamps files).
+#   scripts/udp_sigio-fig251.sh reads [-n N]
+#       sigio_echo_server in each mode under 32 datagrams in flight, then SIGHUP. Prints:
+#           reads textbook_signals batch_signals
+#
+# PLOTS_QUICK=1 makes the runs short (the demo). Needs the programs built (make).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+lab=$root/udp_sigio
+tmp=$(mktemp -d)
+server_pid=""
+
+cleanup() {
+    if [ -n "$server_pid" ]; then
+        kill -TERM "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+usage() {
+    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
+}
+
+experiment=timing
+if [ "${1:-}" = timing ] || [ "${1:-}" = reads ]; then
+    experiment=$1
+    shift
+fi
+works="0 200 1000"
+if [ "${PLOTS_QUICK:-0}" = 1 ]; then count=1000; else count=5000; fi
+interval=100
+while getopts ":D:n:i:h" opt; do
+    case $opt in
+        D) works=$OPTARG ;;
+        n) count=$OPTARG ;;
+        i) interval=$OPTARG ;;
+        h) usage; exit 0 ;;
+        *) echo "udp_sigio-fig251.sh: bad option -$OPTARG" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+# start_server CMD... - start a lab server in the background, wait for "listening on",
+# set server_pid and port.
+start_server() {
+    local deadline=$((SECONDS + 10))
+    "$@" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
+    server_pid=$!
+    until grep -q '^listening on' "$tmp/server.out" 2>/dev/null; do
+        if ! kill -0 "$server_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+            echo "udp_sigio-fig251.sh: server did not start: $*" >&2
+            cat "$tmp/server.err" >&2
+            exit 1
+        fi
+        sleep 0.02
+    done
+    port=$(sed -n '1s/.*://p' "$tmp/server.out")
+}
+
+stop_server() {
+    kill -TERM "$server_pid"
+    wait "$server_pid" || { echo "udp_sigio-fig251.sh: server failed" >&2; exit 1; }
+    server_pid=""
+}
+
+# stamp_stats FILE - "n p50_us p99_us" of column 3 - column 2 of a --stamps file.
+stamp_stats() {
+    awk '!/^#/ && $2 > 0 { printf "%.1f\n", ($3 - $2) / 1000 }' "$1" | sort -n |
+        awk '{ v[NR] = $1 }
+             END {
+                 if (NR == 0) { print "0 0 0"; exit }
+                 i50 = int(0.50 * NR + 0.5); if (i50 < 1) i50 = 1
+                 i99 = int(0.99 * NR + 0.5); if (i99 < 1) i99 = 1
+                 print NR, v[i50], v[i99]
+             }'
+}
+
+# measure DESIGN WORK - one run; prints "n p50_us p99_us". The client sends at a fixed rate
+# whatever the server does (open loop). The server is stopped shortly after the last send:
+# what it has not processed by then does not count, so a run lasts N x USEC + 0.2 s.
+measure() {
+    local design=$1 work=$2 client_pid
+    start_server "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/stamps"
+    "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 &
+    client_pid=$!
+    sleep "$(awk -v n="$count" -v i="$interval" 'BEGIN { printf "%.3f", n * i / 1e6 + 0.2 }')"
+    stop_server
+    kill -TERM "$client_pid" 2>/dev/null || true
+    wait "$client_pid" 2>/dev/null || true
+    stamp_stats "$tmp/stamps"
+}
+
+if [ "$experiment" = timing ]; then
+    echo "# D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us"
+    for work in $works; do
+        echo "$work $(measure loop "$work") $(measure sigio "$work")"
+    done
+    exit 0
+fi
+
+# reads: the histogram each mode prints on SIGHUP, joined on the reads column.
+for mode in textbook batch; do
+    start_server "$lab/sigio_echo_server" -p 0 --mode "$mode"
+    "$lab/udp_echo_client" -p "$port" -n "$((count * 20))" -W 32 -t 30 >/dev/null
+    kill -HUP "$server_pid"
+    deadline=$((SECONDS + 10))
+    until grep -q '^signals_total=' "$tmp/server.out"; do
+        [ "$SECONDS" -lt "$deadline" ] || { echo "udp_sigio-fig251.sh: no histogram" >&2; exit 1; }
+        sleep 0.02
+    done
+    stop_server
+    sed -n 's/^reads=\([0-9]*\)+* signals=\([0-9]*\)$/\1 \2/p' "$tmp/server.out" >"$tmp/$mode.hist"
+done
+echo "# reads textbook_signals batch_signals"
+join -a1 -a2 -e 0 -o 0,1.2,2.2 <(sort -k1,1 "$tmp/textbook.hist") <(sort -k1,1 "$tmp/batch.hist") |
+    sort -n

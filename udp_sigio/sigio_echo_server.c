@@ -1,0 +1,625 @@
+/*
+ * sigio_echo_server - UDP echo server driven by SIGIO (UNP Figure 25.1, right).
+ *
+ * The SIGIO handler reads and timestamps every datagram; the main loop works and replies.
+ *
+ * Demonstrates:
+ *   - the three set-up steps in the book's order (handler, owner, enable), switched on with
+ *     fcntl(F_SETFL, O_ASYNC) or with ioctl(FIOASYNC) + ioctl(FIONBIO) as UNP Figure 25.4
+ *     does, each read back with F_GETOWN / F_GETFL; with --no-owner not one signal comes;
+ *   - one SIGIO standing for several datagrams: the handler reads until EAGAIN and counts how
+ *     many datagrams each call found; SIGHUP prints that histogram (UNP §25.3);
+ *   - arrival times that stay accurate while the main loop is busy (the handler notes when it
+ *     read each datagram), next to the kernel's own SO_TIMESTAMPNS stamp;
+ *   - handing datagrams from a handler to the main loop through a fixed ring that the main
+ *     loop touches only with SIGIO blocked; a full ring drops and counts, it never stops.
+ *
+ * Read with: UNP §25.2 (Figure 25.1, right) and §25.3; chapters/udp_sigio.md
+ * "The SIGIO echo server".
+ *
+ * Usage: sigio_echo_server [-p PORT] [-a ADDR | -6] [-q SLOTS] [-w USEC]
+ *                          [--mode batch|textbook] [--enable fcntl|ioctl] [--no-owner]
+ *                          [--stamps FILE] [-v]
+ *   -p PORT        UDP port (default 9025; 0 = the kernel chooses, printed on the first line)
+ *   -a ADDR        address to bind (default 127.0.0.1); -6 is short for -a ::1
+ *   -q SLOTS       datagrams the ring between handler and main loop holds (default 64)
+ *   -w USEC        simulated work per datagram, microseconds of busy CPU (default 0)
+ *   --mode M       batch (default): the handler drains with recvmmsg, the main loop echoes
+ *                  the whole ring with sendmmsg while SIGIO stays blocked; textbook: one
+ *                  recvmsg per datagram, and SIGIO let in around each reply, as the book does
+ *   --enable HOW   fcntl (default): F_SETFL O_ASYNC|O_NONBLOCK; ioctl: FIOASYNC + FIONBIO
+ *   --no-owner     skip F_SETOWN (wrong on purpose: then no signal is ever sent)
+ *   --stamps FILE  one line per datagram: seq kernel_ns handler_ns processed_ns
+ *   -v             one line per datagram: sender, destination, interface, length
+ *
+ * Try it:
+ *   ./sigio_echo_server -p 9025 &
+ *   ./udp_echo_client -p 9025 -n 100000 -W 32
+ *   kill -HUP %1          # reads=K signals=M ... then signals_total= datagrams_total=
+ *   kill %1               # received=N echoed=N dropped=N truncated=N ... signals=S
+ *   ./sigio_echo_server -p 9025 --no-owner &  ./udp_echo_client -n 5; kill %1
+ *
+ * What to observe:
+ *   - the "setup step=1/2/3" lines after "listening on": F_GETOWN is our pid, F_GETFL shows
+ *     O_ASYNC and O_NONBLOCK (with --no-owner: F_GETOWN=0, and at the end signals=0 and
+ *     unread=N: the datagrams were there, nobody was told);
+ *   - after SIGHUP, under load, many signals read several datagrams and some read none
+ *     (reads=0): SIGIO is not queued;
+ *   - with -w 1000 --stamps, handler_ns - kernel_ns stays at tens of µs, where the blocking
+ *     loop's read_ns - kernel_ns grows to hundreds of ms (scripts/udp_sigio-fig251.sh).
+ *
+ * Linux notes: SIGIO is SIGPOLL and its default action terminates, hence handler first.
+ * F_SETFL O_ASYNC, which the book found on very few systems, works on every Linux socket and
+ * is the same switch as FIOASYNC. Without F_SETOWN (or with owner 0) the kernel sends
+ * nothing at all. The kernel stamp comes from SO_TIMESTAMPNS (ns) rather than the book's
+ * SO_TIMESTAMP / SIOCGSTAMP (µs), and IP_PKTINFO stands for IP_RECVDSTADDR + IP_RECVIF.
+ */
+#include "dgram.h"
+#include "labutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#define RECV_BATCH 64   /* datagrams per recvmmsg in the handler (batch mode) */
+#define DROP_BATCH 16   /* datagrams per recvmmsg when the ring is full */
+#define HIST_SIZE 4096  /* reads-per-signal buckets; the last one is "4095 or more" */
+
+/* ---- what the SIGIO handler shares with the main loop --------------------------------
+ *
+ * LAB: ring-shared-with-handler — the handler fills the ring and the counters; the main
+ * loop empties the ring and reads the counters. The main loop touches all of this only
+ * while SIGIO is blocked, and a handler cannot run in the middle of code that has its
+ * signal blocked, so the two never meet: plain (not volatile) types are safe here. The one exception is the slots the main loop
+ * is echoing while SIGIO is let in (textbook mode, and during -w work): those slots still
+ * count as full, so the handler never writes to them.
+ */
+static struct {
+    struct dgram *slot;      /* size slots, allocated before the handler is installed */
+    int64_t *processed_ns;   /* per slot: when the main loop finished its work on it */
+    unsigned size;           /* -q */
+    unsigned head;           /* oldest datagram not yet echoed (only the main loop moves it) */
+    unsigned count;          /* datagrams in the ring (the handler adds, the main loop removes) */
+} ring;
+
+static struct {
+    int fd;                        /* the socket (set before the handler is installed) */
+    int batch;                     /* --mode batch: recvmmsg in the handler */
+    uint64_t signals;              /* handler calls */
+    uint64_t received;             /* datagrams read, into the ring or dropped */
+    uint64_t dropped;              /* read while the ring was full, thrown away */
+    uint64_t per_call[HIST_SIZE];  /* per_call[k]: handler calls that read k datagrams */
+    int recv_errno;                /* first unexpected receive error, reported by main */
+} io;
+
+/* Set by the SIGTERM/SIGINT and SIGHUP handlers, read by the main loop. */
+static volatile sig_atomic_t stop_requested, histogram_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    histogram_requested = 1; /* the main loop prints: printf is not async-signal-safe */
+}
+
+static struct dgram *ring_slot(unsigned i)
+{
+    return &ring.slot[(ring.head + i) % ring.size];
+}
+
+/*
+ * read_into_ring - one receive into the free end of the ring. Called by the handler only.
+ * Returns datagrams read, or -1 with errno (EAGAIN: the socket is empty).
+ */
+static int read_into_ring(void)
+{
+    if (!io.batch) {
+        /* Textbook: one recvmsg per datagram, as the book's handler does with recvfrom. */
+        if (dgram_recv(io.fd, ring_slot(ring.count), 0) < 0)
+            return -1;
+        ring.count++;
+        io.received++;
+        return 1;
+    }
+    /* Batch: one recvmmsg fills up to RECV_BATCH free slots, each datagram with its own
+     * control messages (kernel stamp, pktinfo). recvmmsg is not on POSIX's list of
+     * async-signal-safe functions (it is not POSIX at all), but like recvmsg it is a bare
+     * system call in glibc: no lock, no malloc. */
+    struct mmsghdr mm[RECV_BATCH];
+    struct iovec iov[RECV_BATCH];
+    unsigned room = ring.size - ring.count, want = room < RECV_BATCH ? room : RECV_BATCH;
+
+    for (unsigned i = 0; i < want; i++) {
+        memset(&mm[i], 0, sizeof mm[i]);
+        dgram_prepare(ring_slot(ring.count + i), &mm[i].msg_hdr, &iov[i]);
+    }
+    int n = recvmmsg(io.fd, mm, want, 0, NULL);
+    if (n < 0)
+        return -1;
+    int64_t now = now_ns(CLOCK_REALTIME); /* one clock read for the whole batch */
+    for (int i = 0; i < n; i++)
+        dgram_decode(ring_slot(ring.count + (unsigned)i), &mm[i].msg_hdr, mm[i].msg_len, now);
+    ring.count += (unsigned)n;
+    io.received += (uint64_t)n;
+    return n;
+}
+
+/*
+ * read_and_drop - the ring is full: read datagrams anyway and throw them away. Not reading
+ * them would be worse: they would sit in the socket, and SIGIO is sent when a datagram
+ * arrives, not while some are waiting, so nothing would tell us to come back for them.
+ */
+static int read_and_drop(void)
+{
+    static unsigned char scratch[DROP_BATCH]; /* one byte each: the rest is cut off */
+    struct mmsghdr mm[DROP_BATCH];
+    struct iovec iov[DROP_BATCH];
+
+    for (int i = 0; i < DROP_BATCH; i++) {
+        iov[i] = (struct iovec){.iov_base = &scratch[i], .iov_len = 1};
+        memset(&mm[i], 0, sizeof mm[i]);
+        mm[i].msg_hdr.msg_iov = &iov[i];
+        mm[i].msg_hdr.msg_iovlen = 1;
+    }
+    int n = recvmmsg(io.fd, mm, DROP_BATCH, 0, NULL);
+    if (n < 0)
+        return -1;
+    io.dropped += (uint64_t)n;
+    io.received += (uint64_t)n;
+    return n;
+}
+
+/*
+ * on_sigio - LAB: drain-until-eagain. SIGIO says "something happened on the socket", not
+ * "one datagram": while one SIGIO is pending, more arrivals add nothing (a standard signal
+ * is not queued). So every call reads until the socket reports EAGAIN, and counts what it
+ * found: several datagrams, one, or none (an earlier call already took them).
+ * Only async-signal-safe work: recvmsg/recvmmsg, clock_gettime, our own memory.
+ */
+static void on_sigio(int sig)
+{
+    int saved_errno = errno;
+    uint64_t reads = 0;
+
+    (void)sig;
+    for (;;) {
+        int n = ring.count < ring.size ? read_into_ring() : read_and_drop();
+        if (n < 0) {
+            /* EAGAIN is the normal end. Anything else is reported by the main loop. */
+            if (errno != EAGAIN && errno != EWOULDBLOCK && !io.recv_errno)
+                io.recv_errno = errno;
+            break;
+        }
+        reads += (uint64_t)n;
+    }
+    io.signals++;
+    io.per_call[reads < HIST_SIZE ? reads : HIST_SIZE - 1]++;
+    errno = saved_errno;
+}
+
+/* ---- the main loop: everything below runs with SIGIO blocked unless it says otherwise ---- */
+
+struct config {
+    int textbook, use_ioctl, no_owner, verbose;
+    long work_us;
+    FILE *stamps;
+};
+
+static struct {
+    uint64_t echoed, truncated, send_errors, processed;
+} served;
+
+/* The signal masks: "closed" has SIGIO, SIGHUP, SIGTERM and SIGINT blocked (the main
+ * loop's normal state); "open" lets them in (while waiting and while working). */
+static sigset_t mask_closed, mask_open;
+
+static void set_mask(const sigset_t *mask)
+{
+    if (sigprocmask(SIG_SETMASK, mask, NULL) == -1)
+        die("sigprocmask(SIG_SETMASK)");
+}
+
+/* work - the -w busy work for one datagram. SIGIO is let in meanwhile (unless we are
+ * closing down), so that datagrams arriving during the work are read, and timestamped, at
+ * once: that is the point of the design. */
+static void work(const struct config *cfg)
+{
+    if (cfg->work_us == 0)
+        return;
+    if (!stop_requested)
+        set_mask(&mask_open);
+    burn_us(cfg->work_us);
+    set_mask(&mask_closed);
+}
+
+/* wait_writable - a non-blocking send found the send buffer full (EAGAIN): wait a little
+ * for room rather than lose the echo. Returns 1 if there is room now. */
+static int wait_writable(int fd)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+    return poll(&pfd, 1, 100) == 1;
+}
+
+/* echo_one - send one datagram back; counts the result. */
+static void echo_one(int fd, struct dgram *d)
+{
+    ssize_t n = dgram_echo(fd, d);
+
+    if (n < 0 && (errno == EAGAIN || errno == ENOBUFS) && wait_writable(fd))
+        n = dgram_echo(fd, d);
+    if (n < 0) {
+        if (served.send_errors++ < 5)
+            warn_errno("sendmsg");
+    } else {
+        served.echoed++;
+    }
+}
+
+/* after_echo - what is printed or written about one datagram once it is done. */
+static void after_echo(const struct config *cfg, const struct dgram *d, int64_t processed)
+{
+    if (cfg->verbose)
+        dgram_print(d);
+    if (cfg->stamps && !d->truncated)
+        dgram_stamp(cfg->stamps, d, served.processed, processed);
+    served.processed++;
+}
+
+/*
+ * serve_one - LAB: textbook-loop. The book's main loop: take the oldest datagram, let SIGIO
+ * in while replying, block it again, free the slot. Every datagram that arrives while SIGIO
+ * is let in interrupts us at once, which is what makes its read time accurate, and also
+ * what makes this loop slow: one interruption per arrival, one sigprocmask pair per reply.
+ */
+static void serve_one(int fd, const struct config *cfg)
+{
+    struct dgram *d = ring_slot(0);
+    int64_t processed = 0;
+
+    if (d->truncated) {
+        dgram_warn_truncated(served.truncated++);
+    } else {
+        if (!stop_requested)
+            set_mask(&mask_open);
+        burn_us(cfg->work_us);
+        processed = now_ns(CLOCK_REALTIME);
+        echo_one(fd, d); /* the slot is still counted in ring.count: the handler keeps off */
+        set_mask(&mask_closed);
+    }
+    after_echo(cfg, d, processed);
+    ring.head = (ring.head + 1) % ring.size;
+    ring.count--;
+}
+
+/* send_all - sendmmsg the n prepared messages, resuming after a partial send. A message
+ * the kernel refuses (after one wait for room, if the buffer was full) is counted and
+ * skipped. */
+static void send_all(int fd, struct mmsghdr *mm, unsigned n)
+{
+    unsigned done = 0;
+    int waited = 0;
+
+    while (done < n) {
+        int k = sendmmsg(fd, mm + done, n - done, 0);
+        if (k < 0) {
+            if ((errno == EAGAIN || errno == ENOBUFS) && !waited && wait_writable(fd)) {
+                waited = 1;
+                continue;
+            }
+            if (served.send_errors++ < 5)
+                warn_errno("sendmmsg");
+            done++; /* the error belongs to the first message: skip it */
+        } else {
+            served.echoed += (unsigned)k;
+            done += (unsigned)k;
+        }
+        waited = 0;
+    }
+}
+
+/*
+ * serve_batch - LAB: batch-loop. Everything in the ring at this moment: work on each (with
+ * SIGIO let in, see work()), then one sendmmsg for all of them while SIGIO stays blocked.
+ * Why this is faster than the textbook loop (perf-anchors.md): arrivals no longer interrupt
+ * the replies (an interruption costs a signal delivery, and an IPI when we are running on
+ * another CPU), the mask is not switched twice per datagram, and the system call cost is
+ * shared by the batch on both sides (recvmmsg in the handler, sendmmsg here).
+ */
+static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, struct iovec *iov)
+{
+    unsigned n = ring.count, m = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        struct dgram *d = ring_slot(i);
+        if (d->truncated)
+            continue;
+        work(cfg);
+        ring.processed_ns[(ring.head + i) % ring.size] = now_ns(CLOCK_REALTIME);
+        dgram_reply_msg(d, &mm[m].msg_hdr, &iov[m]);
+        m++;
+    }
+    send_all(fd, mm, m);
+    for (unsigned i = 0; i < n; i++) {
+        struct dgram *d = ring_slot(i);
+        if (d->truncated)
+            dgram_warn_truncated(served.truncated++);
+        after_echo(cfg, d, ring.processed_ns[(ring.head + i) % ring.size]);
+    }
+    ring.head = (ring.head + n) % ring.size;
+    ring.count -= n;
+}
+
+/* print_histogram - LAB: sighup-histogram. Printed here, not in the SIGHUP handler. */
+static void print_histogram(void)
+{
+    for (unsigned k = 0; k < HIST_SIZE; k++) {
+        if (!io.per_call[k])
+            continue;
+        if (k == HIST_SIZE - 1)
+            printf("reads=%u+ signals=%" PRIu64 "\n", k, io.per_call[k]);
+        else
+            printf("reads=%u signals=%" PRIu64 "\n", k, io.per_call[k]);
+    }
+    /* datagrams_total is the handler's own count, so it is exact even if the last bucket
+     * (4095 or more) was ever used. */
+    printf("signals_total=%" PRIu64 " datagrams_total=%" PRIu64 "\n", io.signals, io.received);
+}
+
+/* flags_text - F_GETFL's value as "O_RDWR|O_NONBLOCK|O_ASYNC". */
+static const char *flags_text(int fl, char *buf, size_t len)
+{
+    const char *mode = (fl & O_ACCMODE) == O_RDWR ? "O_RDWR" :
+                       (fl & O_ACCMODE) == O_WRONLY ? "O_WRONLY" : "O_RDONLY";
+
+    snprintf(buf, len, "%s%s%s", mode, (fl & O_NONBLOCK) ? "|O_NONBLOCK" : "",
+             (fl & O_ASYNC) ? "|O_ASYNC" : "");
+    return buf;
+}
+
+/*
+ * setup_sigio - the three steps, in the book's order, each read back and reported. SIGIO
+ * is already blocked (see main), so no signal can reach us half-way through; the report
+ * lines are returned in report[] and printed after "listening on".
+ */
+static void setup_sigio(int fd, const struct config *cfg, char report[3][200])
+{
+    char flags[64];
+    int on = 1;
+
+    /* LAB: setup-handler — step 1, first: SIGIO (= SIGPOLL on Linux) terminates a process
+     * that has no handler for it, so a datagram arriving between the later steps and a
+     * late sigaction would kill us. SA_RESTART: a system call of the main loop that SIGIO
+     * interrupts is resumed rather than failing with EINTR. */
+    on_signal(SIGIO, on_sigio, SA_RESTART);
+    snprintf(report[0], 200, "setup step=1 name=handler call=sigaction(SIGIO) handler=on_sigio");
+
+    /* LAB: setup-owner — step 2: tell the kernel which process gets the signal. Without it
+     * the kernel has nobody to send to and sends nothing, silently (--no-owner shows it). */
+    if (!cfg->no_owner) {
+        if (fcntl(fd, F_SETOWN, getpid()) == -1)
+            die("fcntl(%d, F_SETOWN, %d)", fd, (int)getpid());
+    }
+    int owner = fcntl(fd, F_GETOWN);
+    if (owner == -1)
+        die("fcntl(%d, F_GETOWN)", fd);
+    snprintf(report[1], 200, "setup step=2 name=owner call=%s F_GETOWN=%d pid=%d",
+             cfg->no_owner ? "skipped(--no-owner)" : "fcntl(F_SETOWN,getpid())", owner,
+             (int)getpid());
+
+    /* LAB: setup-enable — step 3: switch signal-driven I/O on, and make the socket
+     * non-blocking so that the handler's "read until EAGAIN" ends instead of sleeping. */
+    if (cfg->use_ioctl) {
+        /* The book's way (UNP Figure 25.4): FIOASYNC, then FIONBIO. On Linux FIOASYNC calls
+         * the same ->fasync hook as F_SETFL O_ASYNC. The book's order leaves a moment when
+         * O_ASYNC is on and O_NONBLOCK is not; harmless here because SIGIO is blocked. */
+        if (ioctl(fd, FIOASYNC, &on) == -1)
+            die("ioctl(%d, FIOASYNC, 1)", fd);
+        if (ioctl(fd, FIONBIO, &on) == -1)
+            die("ioctl(%d, FIONBIO, 1)", fd);
+    } else {
+        /* POSIX's way, which the book found on very few systems; every Linux socket has it. */
+        int fl = fcntl(fd, F_GETFL);
+        if (fl == -1)
+            die("fcntl(%d, F_GETFL)", fd);
+        if (fcntl(fd, F_SETFL, fl | O_NONBLOCK | O_ASYNC) == -1)
+            die("fcntl(%d, F_SETFL, O_NONBLOCK|O_ASYNC)", fd);
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl == -1)
+        die("fcntl(%d, F_GETFL)", fd);
+    snprintf(report[2], 200, "setup step=3 name=enable call=%s F_GETFL=%s o_async=%d o_nonblock=%d",
+             cfg->use_ioctl ? "ioctl(FIOASYNC)+ioctl(FIONBIO)" : "fcntl(F_SETFL,O_ASYNC|O_NONBLOCK)",
+             flags_text(fl, flags, sizeof flags), (fl & O_ASYNC) != 0, (fl & O_NONBLOCK) != 0);
+}
+
+/* count_unread - at the end, with SIGIO blocked: datagrams still in the socket that no
+ * handler read (with --no-owner, all of them). Bounded, in case a flood is still going. */
+static uint64_t count_unread(int fd)
+{
+    unsigned char byte;
+    uint64_t n = 0;
+
+    while (n < 1000000 && recv(fd, &byte, 1, MSG_DONTWAIT) >= 0)
+        n++;
+    return n;
+}
+
+/* one_of - 0 if text is word0, 1 if it is word1, otherwise a usage error naming option. */
+static int one_of(const char *option, const char *text, const char *word0, const char *word1)
+{
+    if (strcmp(text, word0) == 0)
+        return 0;
+    if (strcmp(text, word1) != 0)
+        usage_error("%s: '%s' is neither %s nor %s", option, text, word0, word1);
+    return 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: %s [-p PORT] [-a ADDR | -6] [-q SLOTS] [-w USEC] [--mode batch|textbook]\n"
+            "       [--enable fcntl|ioctl] [--no-owner] [--stamps FILE] [-v]\n"
+            "  -p PORT        UDP port to bind (default 9025; 0 = kernel chooses)\n"
+            "  -a ADDR        address to bind (default 127.0.0.1); -6 = -a ::1\n"
+            "  -q SLOTS       ring slots between the handler and the main loop (default 64, 1 to 4096)\n"
+            "  -w USEC        busy work per datagram in microseconds (default 0, at most 1000000)\n"
+            "  --mode M       batch (default: recvmmsg in the handler, sendmmsg with SIGIO blocked)\n"
+            "                 or textbook (one recvmsg per datagram; SIGIO let in around each reply)\n"
+            "  --enable HOW   fcntl (default: F_SETFL O_ASYNC|O_NONBLOCK) or ioctl (FIOASYNC + FIONBIO)\n"
+            "  --no-owner     do not set the owner (F_SETOWN): no signal will come\n"
+            "  --stamps FILE  write 'seq kernel_ns handler_ns processed_ns' per datagram\n"
+            "  -v             print sender, destination and interface of each datagram\n"
+            "  -h             this help\n"
+            "SIGHUP prints the reads-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"
+            "example: %s -p 0 -w 200 --stamps /tmp/sigio.txt\n",
+            lab_prog, lab_prog);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"mode", required_argument, NULL, 'M'},
+        {"enable", required_argument, NULL, 'E'},
+        {"no-owner", no_argument, NULL, 'N'},
+        {"stamps", required_argument, NULL, 'S'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    struct config cfg = {0};
+    struct sockaddr_storage addr;
+    char report[3][200];
+    int port = 9025, opt;
+    long slots = 64;
+
+    lab_init(argv[0], usage);
+    while ((opt = getopt_long(argc, argv, ":p:a:6q:w:vh", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'p': port = parse_port("-p", optarg); break;
+        case 'a': addr_text = optarg; break;
+        case '6': addr_text = "::1"; break;
+        case 'q': slots = parse_long("-q", optarg, 1, 4096); break;
+        case 'w': cfg.work_us = parse_long("-w", optarg, 0, 1000000); break;
+        case 'M': cfg.textbook = one_of("--mode", optarg, "batch", "textbook"); break;
+        case 'E': cfg.use_ioctl = one_of("--enable", optarg, "fcntl", "ioctl"); break;
+        case 'N': cfg.no_owner = 1; break;
+        case 'S': stamps_path = optarg; break;
+        case 'v': cfg.verbose = 1; break;
+        case 'h': print_help();
+        default: bad_option(opt, argv);
+        }
+    }
+    if (optind < argc)
+        usage_error("unexpected argument '%s'", argv[optind]);
+
+    /* LAB: block-first — before anything can raise them, block the four signals this
+     * program catches. From here on they are let in only where the main loop chooses
+     * (sigsuspend, and the work/reply windows), so a datagram that arrives during set-up
+     * leaves SIGIO pending and the first sigsuspend delivers it. */
+    sigemptyset(&mask_closed);
+    sigaddset(&mask_closed, SIGIO);
+    sigaddset(&mask_closed, SIGHUP);
+    sigaddset(&mask_closed, SIGTERM);
+    sigaddset(&mask_closed, SIGINT);
+    if (sigprocmask(SIG_BLOCK, &mask_closed, &mask_open) == -1)
+        die("sigprocmask(SIG_BLOCK, SIGIO|SIGHUP|SIGTERM|SIGINT)");
+    sigdelset(&mask_open, SIGIO);
+    sigdelset(&mask_open, SIGHUP);
+    sigdelset(&mask_open, SIGTERM);
+    sigdelset(&mask_open, SIGINT);
+    if (sigprocmask(SIG_BLOCK, NULL, &mask_closed) == -1)
+        die("sigprocmask");
+
+    /* The ring, allocated and touched once now: nothing is allocated later, so memory stays
+     * flat however many datagrams pass (a test checks VmRSS). */
+    ring.size = (unsigned)slots;
+    ring.slot = calloc(ring.size, sizeof *ring.slot);
+    ring.processed_ns = calloc(ring.size, sizeof *ring.processed_ns);
+    struct mmsghdr *send_mm = calloc(ring.size, sizeof *send_mm);
+    struct iovec *send_iov = calloc(ring.size, sizeof *send_iov);
+    if (!ring.slot || !ring.processed_ns || !send_mm || !send_iov)
+        fail("out of memory for a ring of %u slots", ring.size);
+    memset(ring.slot, 0, ring.size * sizeof *ring.slot);
+    memset(io.per_call, 0, sizeof io.per_call);
+
+    socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
+    int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
+    dgram_enable_info(fd, addr.ss_family);
+    if (stamps_path)
+        cfg.stamps = dgram_stamps_open(stamps_path, "handler_ns");
+    io.fd = fd;
+    io.batch = !cfg.textbook;
+
+    on_signal(SIGHUP, on_hup, 0);
+    on_signal(SIGTERM, on_stop, 0);
+    on_signal(SIGINT, on_stop, 0);
+    setup_sigio(fd, &cfg, report);
+
+    announce_listening(fd);
+    for (int i = 0; i < 3; i++)
+        printf("%s\n", report[i]);
+    printf("setup done mode=%s ring=%u work_us=%ld\n", cfg.textbook ? "textbook" : "batch",
+           ring.size, cfg.work_us);
+
+    int reported_recv_error = 0;
+    while (!stop_requested) {
+        /* LAB: block-then-wait — the ring is looked at with SIGIO blocked, and sigsuspend
+         * lets the signals in and sleeps in one atomic step. With a flag test and pause()
+         * instead, a SIGIO landing between the test and pause() would be slept through. */
+        while (ring.count == 0 && !stop_requested && !histogram_requested)
+            sigsuspend(&mask_open); /* returns -1/EINTR once a handler has run */
+        if (histogram_requested) {
+            histogram_requested = 0;
+            print_histogram();
+        }
+        if (io.recv_errno && !reported_recv_error) {
+            errno = io.recv_errno;
+            warn_errno("recvmsg in the SIGIO handler");
+            reported_recv_error = 1;
+        }
+        if (ring.count == 0)
+            continue;
+        if (cfg.textbook)
+            serve_one(fd, &cfg);
+        else
+            serve_batch(fd, &cfg, send_mm, send_iov);
+    }
+    /* Finish what the handler already read (SIGIO stays blocked now, the ring only shrinks),
+     * so that received = echoed + dropped + truncated + send_errors. */
+    while (ring.count > 0) {
+        if (cfg.textbook)
+            serve_one(fd, &cfg);
+        else
+            serve_batch(fd, &cfg, send_mm, send_iov);
+    }
+    if (histogram_requested)
+        print_histogram();
+
+    uint64_t unread = count_unread(fd);
+    if (cfg.stamps)
+        dgram_stamps_close(cfg.stamps, stamps_path);
+    printf("received=%" PRIu64 " echoed=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64
+           " send_errors=%" PRIu64 " signals=%" PRIu64 " unread=%" PRIu64 "\n",
+           io.received, served.echoed, io.dropped, served.truncated, served.send_errors,
+           io.signals, unread);
+    close(fd);
+    free(ring.slot);
+    free(ring.processed_ns);
+    free(send_mm);
+    free(send_iov);
+    return EXIT_OK;
+}
