@@ -2,13 +2,16 @@
 # udp_sigio-fig251.sh - UNP Figure 25.1 measured: the blocking loop against the SIGIO
 # server, and how many datagrams one SIGIO stands for.
 #
-#   scripts/udp_sigio-fig251.sh [timing] [-D "0 200 1000"] [-n N] [-i USEC]
+#   scripts/udp_sigio-fig251.sh [timing] [-D "0 50 200 1000"] [-n N] [-i USEC]
 #       Both servers under the same fixed-rate client (one datagram every USEC µs, N in
 #       all), with D µs of work per datagram. Prints one row per D:
 #           D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us
+#                kernel_p50_us kernel_p99_us
 #       where the error is (time the program read the datagram) - (kernel receive stamp):
 #       read_ns - kernel_ns for the loop, handler_ns - kernel_ns for the SIGIO server,
-#       over the datagrams each server got round to (from their --stamps files).
+#       over the datagrams each server got round to (from their --stamps files). The
+#       kernel's own lag is kernel_ns - sent_ns (the client's send time), from the SIGIO
+#       server's run: how long after the send the stamp was taken, whatever D is.
 #   scripts/udp_sigio-fig251.sh reads [-n N]
 #       sigio_echo_server in each mode under 32 datagrams in flight, then SIGHUP. Prints:
 #           reads textbook_signals batch_signals
@@ -38,7 +41,7 @@ if [ "${1:-}" = timing ] || [ "${1:-}" = reads ]; then
     experiment=$1
     shift
 fi
-works="0 200 1000"
+works="0 50 200 1000"
 if [ "${PLOTS_QUICK:-0}" = 1 ]; then count=1000; else count=5000; fi
 interval=100
 while getopts ":D:n:i:h" opt; do
@@ -74,9 +77,11 @@ stop_server() {
     server_pid=""
 }
 
-# stamp_stats FILE - "n p50_us p99_us" of column 3 - column 2 of a --stamps file.
+# stamp_stats FILE [LATER EARLIER] - "n p50_us p99_us" of column LATER - column EARLIER of
+# a --stamps file (default 3 and 2: read or handler time minus kernel stamp), over the
+# lines where both are set.
 stamp_stats() {
-    awk '!/^#/ && $2 > 0 { printf "%.1f\n", ($3 - $2) / 1000 }' "$1" | sort -n |
+    awk -v a="${2:-3}" -v b="${3:-2}" '!/^#/ && $a > 0 && $b > 0 { printf "%.1f\n", ($a - $b) / 1000 }' "$1" | sort -n |
         awk '{ v[NR] = $1 }
              END {
                  if (NR == 0) { print "0 0 0"; exit }
@@ -86,25 +91,29 @@ stamp_stats() {
              }'
 }
 
-# measure DESIGN WORK - one run; prints "n p50_us p99_us". The client sends at a fixed rate
+# measure DESIGN WORK - one run; prints "n p50_us p99_us" and keeps the stamps file as
+# $tmp/DESIGN.stamps. The client sends at a fixed rate
 # whatever the server does (open loop). The server is stopped shortly after the last send:
 # what it has not processed by then does not count, so a run lasts N x USEC + 0.2 s.
 measure() {
     local design=$1 work=$2 client_pid
-    start_server "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/stamps"
+    start_server "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/$design.stamps"
     "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 &
     client_pid=$!
     sleep "$(awk -v n="$count" -v i="$interval" 'BEGIN { printf "%.3f", n * i / 1e6 + 0.2 }')"
     stop_server
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
-    stamp_stats "$tmp/stamps"
+    stamp_stats "$tmp/$design.stamps"
 }
 
 if [ "$experiment" = timing ]; then
-    echo "# D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us"
+    echo "# D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us kernel_p50_us kernel_p99_us"
     for work in $works; do
-        echo "$work $(measure loop "$work") $(measure sigio "$work")"
+        loop=$(measure loop "$work")
+        sigio=$(measure sigio "$work")
+        kernel=$(stamp_stats "$tmp/sigio.stamps" 2 5 | cut -d' ' -f2-)
+        echo "$work $loop $sigio $kernel"
     done
     exit 0
 fi

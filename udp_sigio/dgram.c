@@ -174,21 +174,32 @@ void dgram_warn_truncated(uint64_t nth)
                 lab_prog, DGRAM_MAX);
 }
 
+/* The client stamps its datagrams with CLOCK_MONOTONIC; the stamps file speaks
+ * CLOCK_REALTIME, the kernel stamp's clock. Client and server read the same two clocks of
+ * this machine, so one offset, taken when the file is opened, converts between them. */
+static int64_t monotonic_to_realtime;
+
 FILE *dgram_stamps_open(const char *path, const char *read_column)
 {
     FILE *f = fopen(path, "w");
 
-    if (!f || fprintf(f, "# seq kernel_ns %s processed_ns (CLOCK_REALTIME)\n", read_column) < 0)
+    if (!f || fprintf(f, "# seq kernel_ns %s processed_ns sent_ns (CLOCK_REALTIME)\n",
+                      read_column) < 0)
         die("fopen(%s)", path);
+    monotonic_to_realtime = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
     return f;
 }
 
 void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t processed_ns)
 {
     uint64_t seq = dgram_seq(d);
+    struct dgram_head head = {0, 0};
 
-    fprintf(stamps, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
-            seq == UINT64_MAX ? index : seq, d->kernel_ns, d->read_ns, processed_ns);
+    if (seq != UINT64_MAX)
+        memcpy(&head, d->data, sizeof head);
+    fprintf(stamps, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+            seq == UINT64_MAX ? index : seq, d->kernel_ns, d->read_ns, processed_ns,
+            seq == UINT64_MAX ? 0 : head.sent_ns + monotonic_to_realtime);
 }
 
 void dgram_stamps_close(FILE *stamps, const char *path)

@@ -116,8 +116,9 @@ void dgram_warn_truncated(uint64_t nth);
  */
 FILE *dgram_stamps_open(const char *path, const char *read_column);
 
-/* dgram_stamp - one line "seq kernel_ns read_ns processed_ns"; index stands in for the
- * sequence number of a datagram that carries none. */
+/* dgram_stamp - one line "seq kernel_ns read_ns processed_ns sent_ns", all CLOCK_REALTIME
+ * nanoseconds; sent_ns is the client's send time (0 for a datagram that carries no header
+ * from udp_echo_client), and index stands in for the sequence number it would carry. */
 void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t processed_ns);
 
 /* dgram_stamps_close - flush and close the file; dies if the data did not reach it. */

@@ -61,7 +61,7 @@ static void usage(FILE *out)
             "  -p PORT        UDP port to bind (default 9025; 0 = kernel chooses)\n"
             "  -a ADDR        address to bind (default 127.0.0.1); -6 = -a ::1\n"
             "  -w USEC        busy work per datagram in microseconds (default 0, at most 1000000)\n"
-            "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns' per datagram\n"
+            "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
             "example: %s -p 0\n",

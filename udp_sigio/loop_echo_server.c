@@ -15,7 +15,7 @@
  *   -p PORT        UDP port (default 9025; 0 = the kernel chooses, printed on the first line)
  *   -a ADDR        address to bind (default 127.0.0.1); -6 is short for -a ::1
  *   -w USEC        simulated work per datagram, microseconds of busy CPU (default 0)
- *   --stamps FILE  one line per datagram: seq kernel_ns read_ns processed_ns
+ *   --stamps FILE  one line per datagram: seq kernel_ns read_ns processed_ns sent_ns
  *   -v             one line per datagram: sender, destination, interface, length
  *
  * Try it:
@@ -62,7 +62,7 @@ static void usage(FILE *out)
             "  -p PORT        UDP port to bind (default 9025; 0 = kernel chooses)\n"
             "  -a ADDR        address to bind (default 127.0.0.1); -6 = -a ::1\n"
             "  -w USEC        busy work per datagram in microseconds (default 0, at most 1000000)\n"
-            "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns' per datagram\n"
+            "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
             "example: %s -p 0 -w 200 --stamps /tmp/loop.txt\n",

@@ -29,7 +29,7 @@
  *                  recvmsg per datagram, and SIGIO let in around each reply, as the book does
  *   --enable HOW   fcntl (default): F_SETFL O_ASYNC|O_NONBLOCK; ioctl: FIOASYNC + FIONBIO
  *   --no-owner     skip F_SETOWN (wrong on purpose: then no signal is ever sent)
- *   --stamps FILE  one line per datagram: seq kernel_ns handler_ns processed_ns
+ *   --stamps FILE  one line per datagram: seq kernel_ns handler_ns processed_ns sent_ns
  *   -v             one line per datagram: sender, destination, interface, length
  *
  * Try it:
@@ -481,7 +481,7 @@ static void usage(FILE *out)
             "                 or textbook (one recvmsg per datagram; SIGIO let in around each reply)\n"
             "  --enable HOW   fcntl (default: F_SETFL O_ASYNC|O_NONBLOCK) or ioctl (FIOASYNC + FIONBIO)\n"
             "  --no-owner     do not set the owner (F_SETOWN): no signal will come\n"
-            "  --stamps FILE  write 'seq kernel_ns handler_ns processed_ns' per datagram\n"
+            "  --stamps FILE  write 'seq kernel_ns handler_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
             "SIGHUP prints the reads-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # plots/udp_sigio.sh DIR - the udp_sigio lab's figures (UNP Figure 25.1, measured):
 #   udp_sigio-fig251.png  arrival-time error of the blocking loop and of the SIGIO handler,
-#                         for 0, 200 and 1000 µs of work per datagram
+#                         and the kernel stamp's own lag, for 0, 50, 200 and 1000 µs of
+#                         work per datagram
 #   udp_sigio-reads.png   datagrams read per SIGIO handler call, textbook and batch modes
 # Data files (with a '#' header) go next to the PNGs. PLOTS_QUICK=1: short runs.
 set -euo pipefail
@@ -19,7 +20,7 @@ header() {
 
 data=$dir/udp_sigio-fig251.txt
 {
-    header "error = read time - kernel SO_TIMESTAMPNS stamp, microseconds; n = datagrams the server processed; fixed-rate client, one datagram every 100 us" \
+    header "error = read time - kernel SO_TIMESTAMPNS stamp, microseconds; kernel = kernel stamp - client send time; n = datagrams the server processed; fixed-rate client, one datagram every 100 us" \
         "scripts/udp_sigio-fig251.sh timing"
     "$driver" timing
 } >"$data.tmp"

@@ -352,12 +352,13 @@ signals_total=1 datagrams_total=10"
     assert_success
     assert_line --regexp '^mode=race .* stamped=2 arrival=[0-2] read_time=[0-2] '
 
-    # The servers' stamps: every datagram has a kernel stamp, taken before the handler read it.
+    # The servers' stamps: every datagram has a kernel stamp, taken after the client sent it
+    # (sent_ns, column 5) and before the handler read it.
     start_server "$LAB/sigio_echo_server" -p 0 --stamps "$BATS_TEST_TMPDIR/stamps"
     run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 500 -W 8
     assert_success
     stop_and_summary
-    run awk '!/^#/ { n++; if ($2 <= 0 || $3 < $2 || $4 < $3) bad++ } END { print n + 0, bad + 0 }' \
+    run awk '!/^#/ { n++; if ($2 <= 0 || $5 <= 0 || $2 < $5 || $3 < $2 || $4 < $3) bad++ } END { print n + 0, bad + 0 }' \
         "$BATS_TEST_TMPDIR/stamps"
     assert_output "500 0"
 }
