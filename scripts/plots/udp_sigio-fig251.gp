@@ -8,7 +8,7 @@ set title "Arrival-time error: blocking loop vs SIGIO handler vs kernel stamp (U
 set xlabel "work per datagram in the main loop, D (microseconds)"
 set ylabel "error (microseconds, log scale)"
 set logscale y
-set yrange [1:*]
+set yrange [0.1:*]
 set grid ytics
 set key top left
 set style data histogram
