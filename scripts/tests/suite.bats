@@ -108,6 +108,19 @@ progs() {
     done
 }
 
+@test "make claims prints each claim of the tests it runs with its result, then the claims left uncovered" {
+    run_bounded 120 "$ROOT/scripts/claims" streams_sigpoll_notes
+    assert_success
+    local id
+    for id in STREAMS-SETSIG SIGPOLL-IS-SIGIO ORDER-HANDLER-FIRST BSD-SIGURG; do
+        assert_line --regexp "^$id +streams_sigpoll_notes\.bats +pass$"
+    done
+    # Only that file ran, so the other labs' claims show as not covered.
+    assert_line --regexp "^not covered by any test yet \(23 of 27\): .*UDP-ARRIVAL"
+    run_bounded 5 "$ROOT/scripts/claims" no_such_lab
+    assert_failure 2
+}
+
 @test "install-deps --check finds everything the tests use" {
     run_bounded 20 "$ROOT/scripts/install-deps" --check
     assert_success
