@@ -69,7 +69,7 @@
 #else
 /*
  * No <stropts.h>: glibc removed it in 2.30, and Linux never had STREAMS. These are the values
- * the last glibc <bits/stropts.h> gave (linux-sigio-facts §7.3), so that the program can still
+ * the last glibc <bits/stropts.h> gave (glibc 2.29 and before), so that the program can still
  * put the request to the kernel: __SID was ('S' << 8) and I_SETSIG was (__SID | 9) = 0x5309.
  * The S_* bits are the events of APUE Figure 14.18, with that header's values.
  */

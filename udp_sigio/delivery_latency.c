@@ -25,8 +25,10 @@
  * What to observe:
  *   - one line per mode: mode=NAME samples=N p50_us=X p99_us=Y max_us=Z, the time from the
  *     kernel's stamp to our first instruction after being told;
- *   - the asleep paths pay for waking an idle CPU; handler-busy pays for interrupting a
- *     running one, usually less (perf-anchors: ~44 µs against ~19 µs on a virtual machine).
+ *   - the asleep paths pay for waking an idle CPU, handler-busy for interrupting a running
+ *     one; which costs more depends on the machine (on a virtual machine, interrupting a
+ *     busy virtual CPU is often the slower: chapters/udp_sigio.md, "How soon is the handler
+ *     told?").
  *
  * Linux notes: the sender is a child process on the other CPU when there is one; on loopback
  * the packet is stamped and queued in the sender's system call, so the wake-up of this

@@ -334,10 +334,11 @@ static void send_all(int fd, struct mmsghdr *mm, unsigned n)
 /*
  * serve_batch - LAB: batch-loop. Everything in the ring at this moment: work on each (with
  * SIGIO let in, see work()), then one sendmmsg for all of them while SIGIO stays blocked.
- * Why this is faster than the textbook loop (perf-anchors.md): arrivals no longer interrupt
- * the replies (an interruption costs a signal delivery, and an IPI when we are running on
- * another CPU), the mask is not switched twice per datagram, and the system call cost is
- * shared by the batch on both sides (recvmmsg in the handler, sendmmsg here).
+ * Why this is faster than the textbook loop (chapters/udp_sigio.md, "The SIGIO echo
+ * server"): arrivals no longer interrupt the replies (an interruption costs a signal
+ * delivery, and an IPI when we are running on another CPU), the mask is not switched twice
+ * per datagram, and the system call cost is shared by the batch on both sides (recvmmsg in
+ * the handler, sendmmsg here).
  */
 static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, struct iovec *iov)
 {
