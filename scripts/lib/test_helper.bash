@@ -168,6 +168,18 @@ helper_teardown() {
     fi
 }
 
+# hup_report N - SIGHUP the last server started and wait until its Nth histogram report
+# has ended (its "signals_total=" line). sigio_echo_server and listen_server print the same
+# histogram on SIGHUP.
+hup_report() {
+    local deadline=$((SECONDS + 10))
+    kill -HUP "$SERVER_PID"
+    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
+        sleep 0.02
+    done
+}
+
 # kv KEY [TEXT] - the value of KEY=VALUE in TEXT (default: $output), last one if several.
 kv() {
     local key=$1 text=${2-$output}

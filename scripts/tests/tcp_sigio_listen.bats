@@ -11,17 +11,6 @@ setup() {
 }
 teardown() { helper_teardown; }
 
-# hup_report N - SIGHUP the server and wait for its Nth histogram report to end
-# (its "signals_total=" line).
-hup_report() {
-    local deadline=$((SECONDS + 10))
-    kill -HUP "$SERVER_PID"
-    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
-        sleep 0.02
-    done
-}
-
 # child_states PID - one line per child of PID: its state letter (Z = zombie).
 child_states() {
     ps -o stat= --ppid "$1" 2>/dev/null | cut -c1

@@ -90,17 +90,6 @@ teardown() { helper_teardown; }
 
 # --- helpers for the SIGIO server --------------------------------------------------------
 
-# hup_report N - SIGHUP the server and wait until its Nth histogram report has ended (its
-# "signals_total=" line).
-hup_report() {
-    local deadline=$((SECONDS + 10))
-    kill -HUP "$SERVER_PID"
-    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
-        sleep 0.02
-    done
-}
-
 # last_histogram - the server's last histogram report: its reads= lines, then the
 # signals_total= line.
 last_histogram() {
