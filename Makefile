@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # sigio-labs: signal-driven I/O on Linux, one lab per folder.
 #
 #   make demo      the guided tour: every lab's key scenario, live, then the figures

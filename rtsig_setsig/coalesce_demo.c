@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * coalesce_demo - K events while the signal is blocked: plain SIGIO is delivered once, a
  * realtime signal chosen with F_SETSIG is delivered K times.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * overflow_demo - the realtime signal queue fills up: L realtime signals, then one plain
  * SIGIO, and the rescan that recovers every event anyway.

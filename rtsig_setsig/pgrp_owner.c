@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pgrp_owner - the owner of a descriptor can be a process group: every process in it gets
  * the signal. A forked child of a process owner gets nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rt_echo_server - UDP echo server driven by a realtime signal (F_SETSIG) that it never
  * lets run a handler: the signal stays blocked and is taken with sigwaitinfo(), one

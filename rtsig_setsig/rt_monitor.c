@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rt_monitor - watches UDP sockets, a pipe and a pseudo-terminal at once with one realtime
  * signal (F_SETSIG) and names, for every notification, the descriptor, the event and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rtsig.c - the shared parts of the rtsig_setsig lab; see rtsig.h for the contracts.
  */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * rtsig.h - what the programs of the rtsig_setsig lab share beyond the lab kit: choosing the
  * "I/O possible" signal and the owner of a descriptor, waiting for a signal with a time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sicode_table - TLPI Table 63-7 made on the running kernel: each si_code produced by a
  * real event, with the si_band that came with it and the band the book gives.

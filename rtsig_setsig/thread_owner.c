@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * thread_owner - which thread gets the I/O signal: F_SETOWN_EX with F_OWNER_TID sends it to
  * one chosen thread; F_SETOWN with that thread's ID does not.

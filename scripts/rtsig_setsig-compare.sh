@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # rtsig_setsig-compare.sh [RUNS] - rt_echo_server against udp_sigio's loop_echo_server, side
 # by side: RUNS rounds (default 5), each running udp_echo_client -n 200000 -W 32 against one
 # server and then the other, and the median rate of each with their ratio. Build first

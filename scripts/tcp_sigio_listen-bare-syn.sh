@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tcp_sigio_listen-bare-syn.sh - a SYN alone raises no SIGIO on a listening socket; a
 # completed handshake does. Runs listen_server, then syn_only_client (a SYN sent by hand on
 # a raw socket, never followed by the handshake's final ACK), then one real connection,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034
 # (the LSS_* variables are set here for the scripts that source this file)
 # tcp_sigio_listen-server.sh - what the lab's scripts share to drive a listen_server in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tcp_sigio_pitfalls-netns.sh - run tcp_events across two network namespaces joined by a veth
 # pair with a delay, so that data arriving and the ACK that frees our output buffer are
 # separate in time (on loopback they come within microseconds, in one signal).
@@ -31,7 +32,7 @@ made=() child=""
 
 usage() {
     echo "usage: $prog [--shaper auto|netem|tbf] [-d MS] [-- TCP_EVENTS_ARGS...]"
-    sed -n '8,14s/^# \{0,1\}//p' "$0"
+    sed -n '9,15s/^# \{0,1\}//p' "$0"
 }
 skip() { echo "$prog: skipped: $*" >&2; exit 4; }
 die() { echo "$prog: $*" >&2; exit 1; }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # udp_sigio-fig251.sh - UNP Figure 25.1 measured: the blocking loop against the SIGIO
 # server, and how many datagrams one SIGIO stands for.
 #
@@ -33,7 +34,7 @@ cleanup() {
 trap cleanup EXIT
 
 usage() {
-    sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
+    sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
 }
 
 experiment=timing

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * labutil.c - the shared chores of a sigio-labs lab; see labutil.h for the contracts.
  * Identical in every lab folder (the copy in udp_sigio/ is the original).

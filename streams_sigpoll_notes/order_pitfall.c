@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * order_pitfall - the handler must come before the owner: what happens to a process whose
  * descriptor signals before it handles SIGIO, and to a program it execs.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigpoll_probe - what this system has of System V's SIGPOLL and I_SETSIG, and the STREAMS
  * event mask emulated with what Linux has instead.

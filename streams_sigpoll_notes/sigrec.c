@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigrec.c - the signal recorder; contracts in sigrec.h.
  */

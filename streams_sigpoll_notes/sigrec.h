@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigrec.h - a signal recorder for this lab's programs: one SA_SIGINFO handler notes what
  * each "I/O possible" signal carried (signal, si_code, si_band, si_fd), and the main program

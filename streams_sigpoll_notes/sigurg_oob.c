@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigurg_oob - BSD's second asynchronous I/O signal: SIGURG for TCP out-of-band data, with
  * the mark found by SIOCATMARK and the urgent byte read with MSG_OOB.

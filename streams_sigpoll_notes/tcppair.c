@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tcppair.c - TCP connections a program makes with itself; contracts in tcppair.h.
  */

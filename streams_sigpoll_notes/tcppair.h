@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tcppair.h - TCP connections on 127.0.0.1 that a program makes with itself, for the demos
  * that need a real TCP connection (urgent data, FIN, RST) but no separate server.

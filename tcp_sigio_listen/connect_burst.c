@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * connect_burst - opens K TCP connections at once, sends lines on each, checks every echo.
  *

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # labutil.mk - the build rules every lab folder shares; included by the lab's Makefile after
 # it sets PROGS (and LDLIBS if it needs more). Identical in every lab folder.
 #

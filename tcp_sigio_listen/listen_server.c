@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * listen_server - TCP line-echo server in which only the listening socket is signal-driven.
  *

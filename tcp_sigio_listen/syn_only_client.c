@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * syn_only_client - sends a TCP SYN by hand and never completes the handshake.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * blocking_trap - why a TCP socket driven by SIGIO must be non-blocking: a read after every
  * signal hangs when the signal was not about data.

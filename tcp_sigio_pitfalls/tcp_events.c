@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tcp_events - which TCP conditions raise SIGIO on Linux, one step at a time, plain and realtime.
  *

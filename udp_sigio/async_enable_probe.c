@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * async_enable_probe - F_SETFL O_ASYNC against ioctl(FIOASYNC) on five kinds of descriptor.
  *

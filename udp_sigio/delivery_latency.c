@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * delivery_latency - how long after the kernel stamped a datagram does the first line of our
  * own code run? Five ways of being told, measured the same way.

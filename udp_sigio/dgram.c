@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dgram.c - one UDP datagram with its kernel timestamp, destination and interface.
  * See dgram.h for the contracts; chapters/udp_sigio.md for the why.

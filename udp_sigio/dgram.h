@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * dgram.h - receiving one UDP datagram together with what the kernel knows about it:
  * its arrival time (SO_TIMESTAMPNS), its destination address and receiving interface

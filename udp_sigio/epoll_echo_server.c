@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * epoll_echo_server - UDP echo server on level-triggered epoll: the design a programmer
  * would choose today, as the modern reference point beside UNP Figure 25.1's two designs.

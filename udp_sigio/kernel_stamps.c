@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * kernel_stamps - the kernel's receive time of a UDP datagram, every way Linux offers it.
  *

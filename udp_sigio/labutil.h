@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * labutil.h - the small helpers every program of a sigio-labs lab shares.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * loop_echo_server - UDP echo server as a plain blocking loop (UNP Figure 25.1, left).
  *

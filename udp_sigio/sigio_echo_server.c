@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigio_echo_server - UDP echo server driven by SIGIO (UNP Figure 25.1, right).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * udp_async_error - an ICMP error raises SIGIO on a connected UDP socket, not an unconnected one.
  *

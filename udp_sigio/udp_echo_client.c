@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * udp_echo_client - drives any of the suite's UDP echo servers and checks every echo.
  *

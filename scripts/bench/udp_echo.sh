@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # udp_echo.sh: UDP echo throughput of every server design, side by side in one run.
 #
 # Designs: the blocking loop (the baseline), sigio_echo_server in textbook and batch mode,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Demo part 10: the udp_sigio lab (UNP §25.2–25.3, Figure 25.1), about 4 seconds.
 # shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Demo part: tcp_sigio_listen (UNP §25.2): SIGIO on a listening TCP socket only.
 # shellcheck source=scripts/lib/demo.bash disable=SC1091
 source "$(dirname "$0")/../lib/demo.bash"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Demo part 30: tcp_sigio_pitfalls (UNP §25.2 "SIGIO with TCP Sockets", TCPv2 p.439).
 # shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"

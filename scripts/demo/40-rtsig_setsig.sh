@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Demo part for rtsig_setsig (TLPI §63.3): F_SETSIG with a realtime signal, one queued
 # notification per event with its siginfo, the queue overflowing into plain SIGIO, and an
 # echo server that takes its signals with sigwaitinfo().

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Demo part: streams_sigpoll_notes (APUE §14.5, UNP §25.2). Runs after make all.
 # shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"

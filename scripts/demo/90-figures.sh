@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The tour's last part: draw every lab's figures from short fresh runs, and say where they are.
 # shellcheck source=scripts/lib/demo.bash
 source "$(dirname "$0")/../lib/demo.bash"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034
 # (PORT and SERVER_PID are set here for the demo parts.)
 # demo.bash - what the parts of the guided tour (scripts/demo/NN-*.sh) share: headings,

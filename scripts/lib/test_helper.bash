@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # shellcheck shell=bash disable=SC2034,SC2154
 # (SERVER_PORT, EXIT_STATUS and the like are set here for the tests; $status is bats'.)
 # test_helper.bash - what every lab's bats tests share. Load it first in a .bats file:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench-throughput.gp: UDP echo throughput of each server design, with its ratio to the
 # blocking loop. Run: gnuplot -c bench-throughput.gp udp-echo-summary.txt out.png [subtitle]
 # Data (from scripts/bench/udp_echo.sh): design rate ratio server_us wakeups signals client_us ok

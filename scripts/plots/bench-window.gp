@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # bench-window.gp: throughput of each design against the number of datagrams in flight.
 # Run: gnuplot -c bench-window.gp udp-window.txt out.png "design1 design2 ..." [subtitle]
 # Data: design window datagrams_per_s server_us_per_dgram ...

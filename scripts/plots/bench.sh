@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # plots/bench.sh DIR: the benchmark figures from fresh runs (smaller with PLOTS_QUICK=1):
 #   udp-throughput.png   throughput of each design with its ratio to the blocking loop
 #   udp-window.png       throughput against the number of datagrams in flight

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # delivery-latency.gp: time from the kernel's receive stamp to the first instruction of
 # our own code, for five ways of being told a datagram arrived.
 # Run: gnuplot -c delivery-latency.gp delivery-latency.txt out.png [subtitle]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # rtsig_setsig-notifications.gp DATA OUT.png LIMIT - events made while the signal was
 # blocked against notifications delivered: plain SIGIO (always one), a realtime signal
 # (one per event), and the realtime signal under RLIMIT_SIGPENDING = LIMIT.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # plots/rtsig_setsig.sh DIR - the rtsig_setsig figure: notifications delivered for K events
 # made while the signal was blocked, K = 1 ... 10 000, for plain SIGIO, for a realtime
 # signal (F_SETSIG), and for the realtime signal under RLIMIT_SIGPENDING = L, where the

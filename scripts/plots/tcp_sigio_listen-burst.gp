@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tcp_sigio_listen-burst.gp DATA OUT.png - signals and accepts per signal against burst size.
 # DATA: rows "connections_per_burst burst signals connections" (scripts/plots/tcp_sigio_listen.sh).
 set terminal pngcairo noenhanced size 1100,480 font ",10"

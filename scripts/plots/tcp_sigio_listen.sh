@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # tcp_sigio_listen.sh DIR - the tcp_sigio_listen lab's figure: bursts of 1, 10 and 100
 # connections against the SIGIO signals listen_server's listener raised for each burst and
 # the connections it accepted per signal, all from one run of the server.

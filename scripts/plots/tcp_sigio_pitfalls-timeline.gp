@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # tcp_sigio_pitfalls-timeline.gp DATA OUT.png [DELAY] - when each realtime signal of tcp_events' walk
 # came, after its step's action began: loopback (open) against two network namespaces with a
 # delayed veth pair (filled), colour by si_code. Signals of one step that came together are

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # plots/tcp_sigio_pitfalls.sh DIR - the timeline of the tcp_sigio_pitfalls lab: when each
 # realtime signal of tcp_events' walk comes after its step began, on loopback and across two
 # network namespaces joined by a delayed veth pair (scripts/tcp_sigio_pitfalls-netns.sh).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # udp_sigio-fig251.gp DATA OUT.png - UNP Figure 25.1 measured: how late each design notes a
 # datagram's arrival, against the kernel's own stamp. DATA columns:
 #   D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us

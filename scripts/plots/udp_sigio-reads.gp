@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # udp_sigio-reads.gp DATA OUT.png - how many datagrams one SIGIO handler call read, under a
 # client keeping 32 datagrams in flight. DATA columns: reads textbook_signals batch_signals
 set terminal pngcairo noenhanced size 900,560 font ",11"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # plots/udp_sigio.sh DIR - the udp_sigio lab's figures (UNP Figure 25.1, measured):
 #   udp_sigio-fig251.png  arrival-time error of the blocking loop and of the SIGIO handler,
 #                         and the kernel stamp's own lag, for 0, 50, 200 and 1000 µs of

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Smoke tests of the benchmarks and the figures' measurement programs: every design runs,
 # every datagram comes back, and what they write is well formed. Timing is never asserted:
 # make bench reports ratios, it does not judge them.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # rtsig_setsig lab: TLPI §63.3 (F_SETSIG, realtime signals, siginfo, sigwaitinfo, overflow).
 # Claims in chapters/claims.md.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # streams_sigpoll_notes lab: APUE §14.5.1–14.5.2, UNP §25.2. Claims in chapters/claims.md.
 
 export BATS_TEST_TIMEOUT=60

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # Suite-wide checks: the conventions every lab keeps (style-guide in chapters/README.md).
 
 load '../lib/test_helper'
@@ -126,4 +127,21 @@ progs() {
 @test "install-deps --check finds everything the tests use" {
     run_bounded 20 "$ROOT/scripts/install-deps" --check
     assert_success
+}
+
+@test "the MIT licence is at the top, and every source and script file carries its SPDX line near its head" {
+    [ -f "$ROOT/LICENSE" ] || fail "no LICENSE file"
+    run grep -c '^MIT License$' "$ROOT/LICENSE"
+    assert_output 1
+    local f missing=()
+    # Source and script files: everything git tracks (or would) except prose, data, figures,
+    # hole patches and git's own settings.
+    while IFS= read -r f; do
+        case "$f" in
+            *.md | *.txt | *.png | *.svg | *.json | *.patch | *.tsv | *.tap | LICENSE | .gitignore | */.gitignore | .shellcheckrc) continue ;;
+        esac
+        [ -f "$ROOT/$f" ] || continue
+        head -n 3 "$ROOT/$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("$f")
+    done < <(git -C "$ROOT" ls-files --cached --others --exclude-standard)
+    [ "${#missing[@]}" -eq 0 ] || fail "no SPDX-License-Identifier: MIT line in the first 3 lines of: ${missing[*]}"
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # tcp_sigio_listen lab: UNP §25.2, SIGIO on a listening TCP socket. Claims in chapters/claims.md.
 
 load '../lib/test_helper'

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # tcp_sigio_pitfalls lab: UNP §25.2 "SIGIO with TCP Sockets" (TCPv2 p.439). Claims in
 # chapters/claims.md; what Linux does: chapters/tcp_sigio_pitfalls.md, "Linux today".
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# SPDX-License-Identifier: MIT
 # udp_sigio lab: UNP §25.2–25.3, Figure 25.1. Claims in chapters/claims.md.
 
 load '../lib/test_helper'
