@@ -13,7 +13,9 @@
  *   - arrival times that stay accurate while the main loop is busy (the handler notes when it
  *     read each datagram), next to the kernel's own SO_TIMESTAMPNS stamp;
  *   - handing datagrams from a handler to the main loop through a fixed ring that the main
- *     loop touches only with SIGIO blocked; a full ring drops and counts, it never stops.
+ *     loop touches only with SIGIO blocked; a full ring drops and counts, it never stops;
+ *   - a stop that does not wait for the work queued in the ring: SIGTERM cuts the current
+ *     work short, and what the ring still holds is counted as unechoed.
  *
  * Read with: UNP §25.2 (Figure 25.1, right) and §25.3; chapters/udp_sigio.md
  * "The SIGIO echo server".
@@ -36,7 +38,7 @@
  * Try it:
  *   ./sigio_echo_server -p 9025 &
  *   ./udp_echo_client -p 9025 -n 100000 -W 32
- *   kill -HUP %1          # reads=K signals=M ... then signals_total= datagrams_total=
+ *   kill -HUP %1          # reads=K signals=M ..., signals_total= ..., sighup received= ...
  *   kill %1               # received=N echoed=N dropped=N truncated=N ... signals=S
  *   ./sigio_echo_server -p 9025 --no-owner &  ./udp_echo_client -n 5; kill %1
  *
@@ -45,7 +47,9 @@
  *     O_ASYNC and O_NONBLOCK (with --no-owner: F_GETOWN=0, and at the end signals=0 and
  *     unread=N: the datagrams were there, nobody was told);
  *   - after SIGHUP, under load, many signals read several datagrams and some read none
- *     (reads=0): SIGIO is not queued;
+ *     (reads=0): SIGIO is not queued; then the counters so far ("sighup received=N ...");
+ *   - stopped while busy (-w 100000 under a flood), it ends at once with unechoed=N: the
+ *     datagrams it had read into the ring and not yet worked on;
  *   - with -w 1000 --stamps, handler_ns - kernel_ns stays at tens of µs, where the blocking
  *     loop's read_ns - kernel_ns grows to hundreds of ms (scripts/udp_sigio-fig251.sh).
  *
@@ -114,6 +118,12 @@ static void on_hup(int sig)
 {
     (void)sig;
     histogram_requested = 1; /* the main loop prints: printf is not async-signal-safe */
+}
+
+/* stop_check - for burn_us_or_stop: the -w work ends at once when a stop is requested. */
+static int stop_check(void)
+{
+    return stop_requested;
 }
 
 static struct dgram *ring_slot(unsigned i)
@@ -221,6 +231,7 @@ struct config {
 
 static struct {
     uint64_t echoed, truncated, send_errors, processed;
+    uint64_t unechoed; /* in the ring when the stop came: read, never worked on or echoed */
 } served;
 
 /* The signal masks: "closed" has SIGIO, SIGHUP, SIGTERM and SIGINT blocked (the main
@@ -242,7 +253,7 @@ static void work(const struct config *cfg)
         return;
     if (!stop_requested)
         set_mask(&mask_open);
-    burn_us(cfg->work_us);
+    burn_us_or_stop(cfg->work_us, stop_check); /* cut short by SIGTERM: stop within 1 s */
     set_mask(&mask_closed);
 }
 
@@ -296,7 +307,7 @@ static void serve_one(int fd, const struct config *cfg)
     } else {
         if (!stop_requested)
             set_mask(&mask_open);
-        burn_us(cfg->work_us);
+        burn_us_or_stop(cfg->work_us, stop_check);
         processed = now_ns(CLOCK_REALTIME);
         echo_one(fd, d); /* the slot is still counted in ring.count: the handler keeps off */
         set_mask(&mask_closed);
@@ -345,7 +356,14 @@ static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, st
 {
     unsigned n = ring.count, m = 0;
 
+    /* LAB: stop-mid-ring — a stop request ends the batch at the next datagram: with -w
+     * 1000000 and 4096 slots, finishing the ring would take over an hour. Those worked on
+     * so far are echoed; the rest stay in the ring and are counted as unechoed. */
     for (unsigned i = 0; i < n; i++) {
+        if (stop_requested) {
+            n = i;
+            break;
+        }
         struct dgram *d = ring_slot(i);
         if (d->truncated)
             continue;
@@ -379,6 +397,16 @@ static void print_histogram(void)
     /* datagrams_total is the handler's own count, so it is exact even if the last bucket
      * (4095 or more) was ever used. */
     printf("signals_total=%" PRIu64 " datagrams_total=%" PRIu64 "\n", io.signals, io.received);
+}
+
+/* print_counters - the counters of the summary line (without what only the end knows),
+ * after the histogram on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix, const char *end)
+{
+    printf("%sreceived=%" PRIu64 " echoed=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64
+           " send_errors=%" PRIu64 " signals=%" PRIu64 "%s\n",
+           prefix, io.received, served.echoed, io.dropped, served.truncated, served.send_errors,
+           io.signals, end);
 }
 
 /* flags_text - F_GETFL's value as "O_RDWR|O_NONBLOCK|O_ASYNC". */
@@ -460,6 +488,26 @@ static uint64_t count_unread(int fd)
     return n;
 }
 
+/*
+ * touch_pages - LAB: touch-ring — one store into every page of [p, p + len), through a
+ * volatile pointer. Memory from calloc may be pages the kernel has not mapped yet (it maps
+ * a page at its first write), and a compiler may drop a memset of memory it knows calloc
+ * zeroed: gcc -O2 did, so the ring's pages were first touched under load. A store through
+ * a volatile pointer is one the compiler must make.
+ */
+static void touch_pages(void *p, size_t len)
+{
+    volatile unsigned char *byte = p;
+    long page = sysconf(_SC_PAGESIZE);
+
+    if (page <= 0)
+        page = 4096;
+    for (size_t off = 0; off < len; off += (size_t)page)
+        byte[off] = 0;
+    if (len)
+        byte[len - 1] = 0; /* the last page, when p is not at the start of a page */
+}
+
 /* one_of - 0 if text is word0, 1 if it is word1, otherwise a usage error naming option. */
 static int one_of(const char *option, const char *text, const char *word0, const char *word1)
 {
@@ -486,7 +534,8 @@ static void usage(FILE *out)
             "  --stamps FILE  write 'seq kernel_ns handler_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
-            "SIGHUP prints the reads-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"
+            "SIGHUP prints the reads-per-signal histogram and the counters so far;\n"
+            "SIGINT/SIGTERM end with a summary (at once: what the ring holds is counted unechoed).\n"
             "example: %s -p 0 -w 200 --stamps /tmp/sigio.txt\n",
             lab_prog, lab_prog);
 }
@@ -502,6 +551,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    int addr_given = 0, six = 0;
     struct config cfg = {0};
     struct sockaddr_storage addr;
     char report[3][200];
@@ -512,8 +562,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6q:w:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'q': slots = parse_long("-q", optarg, 1, 4096); break;
         case 'w': cfg.work_us = parse_long("-w", optarg, 0, 1000000); break;
         case 'M': cfg.textbook = one_of("--mode", optarg, "batch", "textbook"); break;
@@ -527,6 +577,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
 
     /* LAB: block-first — before anything can raise them, block the four signals this
      * program catches. From here on they are let in only where the main loop chooses
@@ -546,8 +600,9 @@ int main(int argc, char **argv)
     if (sigprocmask(SIG_BLOCK, NULL, &mask_closed) == -1)
         die("sigprocmask");
 
-    /* The ring, allocated and touched once now: nothing is allocated later, so memory stays
-     * flat however many datagrams pass (a test checks VmRSS). */
+    /* The ring, allocated and touched once now (touch_pages): nothing is allocated later,
+     * so memory stays flat however many datagrams pass (a test checks VmRSS from before the
+     * first datagram to the end). */
     ring.size = (unsigned)slots;
     ring.slot = calloc(ring.size, sizeof *ring.slot);
     ring.processed_ns = calloc(ring.size, sizeof *ring.processed_ns);
@@ -555,8 +610,11 @@ int main(int argc, char **argv)
     struct iovec *send_iov = calloc(ring.size, sizeof *send_iov);
     if (!ring.slot || !ring.processed_ns || !send_mm || !send_iov)
         fail("out of memory for a ring of %u slots", ring.size);
-    memset(ring.slot, 0, ring.size * sizeof *ring.slot);
-    memset(io.per_call, 0, sizeof io.per_call);
+    touch_pages(ring.slot, ring.size * sizeof *ring.slot);
+    touch_pages(ring.processed_ns, ring.size * sizeof *ring.processed_ns);
+    touch_pages(send_mm, ring.size * sizeof *send_mm);
+    touch_pages(send_iov, ring.size * sizeof *send_iov);
+    touch_pages(io.per_call, sizeof io.per_call);
 
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
@@ -587,6 +645,7 @@ int main(int argc, char **argv)
         if (histogram_requested) {
             histogram_requested = 0;
             print_histogram();
+            print_counters("sighup ", "");
         }
         if (io.recv_errno && !reported_recv_error) {
             errno = io.recv_errno;
@@ -600,24 +659,22 @@ int main(int argc, char **argv)
         else
             serve_batch(fd, &cfg, send_mm, send_iov);
     }
-    /* Finish what the handler already read (SIGIO stays blocked now, the ring only shrinks),
-     * so that received = echoed + dropped + truncated + send_errors. */
-    while (ring.count > 0) {
-        if (cfg.textbook)
-            serve_one(fd, &cfg);
-        else
-            serve_batch(fd, &cfg, send_mm, send_iov);
-    }
-    if (histogram_requested)
+    /* What the handler read and nobody worked on yet is not echoed now (SIGIO stays
+     * blocked, the ring no longer changes): it is counted, so that received = echoed +
+     * dropped + truncated + send_errors + unechoed. */
+    served.unechoed = ring.count;
+    ring.count = 0;
+    if (histogram_requested) {
         print_histogram();
+        print_counters("sighup ", "");
+    }
 
     uint64_t unread = count_unread(fd);
     if (cfg.stamps)
         dgram_stamps_close(cfg.stamps, stamps_path);
-    printf("received=%" PRIu64 " echoed=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64
-           " send_errors=%" PRIu64 " signals=%" PRIu64 " unread=%" PRIu64 "\n",
-           io.received, served.echoed, io.dropped, served.truncated, served.send_errors,
-           io.signals, unread);
+    char end[64];
+    snprintf(end, sizeof end, " unechoed=%" PRIu64 " unread=%" PRIu64, served.unechoed, unread);
+    print_counters("", end);
     close(fd);
     free(ring.slot);
     free(ring.processed_ns);

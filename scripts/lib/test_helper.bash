@@ -169,16 +169,42 @@ helper_teardown() {
     fi
 }
 
-# hup_report N - SIGHUP the last server started and wait until its Nth histogram report
-# has ended (its "signals_total=" line). sigio_echo_server and listen_server print the same
-# histogram on SIGHUP.
+# hup_report N - SIGHUP the last server started and wait until its Nth report has ended.
+# Every server answers SIGHUP with its counters so far on one line that starts "sighup "
+# (sigio_echo_server and listen_server print their histogram, ending "signals_total=",
+# just before it) and carries on.
 hup_report() {
     local deadline=$((SECONDS + 10))
     kill -HUP "$SERVER_PID"
-    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
+    until [ "$(grep -c '^sighup ' "$SERVER_OUT")" -ge "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no report $1 within 10 s of SIGHUP"
         sleep 0.02
     done
+}
+
+# start_flood PORT [ADDR] - a client that floods a UDP server: one datagram every 200 µs
+# whatever comes back (udp_echo_client's open loop), bounded (at most 100 000 datagrams,
+# 20 s). In its own session, without fd 3; teardown kills it by PID. Sets FLOOD_PID.
+start_flood() {
+    setsid "$ROOT/udp_sigio/udp_echo_client" -a "${2:-127.0.0.1}" -p "$1" -n 100000 -i 200 \
+        -t 20 >"$BATS_TEST_TMPDIR/flood.out" 2>&1 </dev/null 3>&- &
+    FLOOD_PID=$!
+    STARTED_PIDS+=("$FLOOD_PID")
+}
+
+# term_and_time [PID] - SIGTERM the server and wait (at most 10 s) for it to end; STOP_MS
+# gets the milliseconds from the signal to the moment we saw it gone, EXIT_STATUS its
+# status. The time includes the polling of wait_pid_exit (20 ms steps, a ps per step).
+term_and_time() {
+    local pid=${1:-$SERVER_PID} t0 t1
+    t0=$(date +%s%N)
+    kill -TERM "$pid"
+    if ! wait_pid_exit "$pid" 10; then
+        kill -KILL "$pid" 2>/dev/null || true
+        fail "server $pid still running 10 s after SIGTERM"
+    fi
+    t1=$(date +%s%N)
+    STOP_MS=$(((t1 - t0) / 1000000))
 }
 
 # kv KEY [TEXT] - the value of KEY=VALUE in TEXT (default: $output), last one if several.
