@@ -356,11 +356,12 @@ static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, st
 {
     unsigned n = ring.count, m = 0;
 
-    /* LAB: stop-mid-ring — a stop request ends the batch at the next datagram: with -w
-     * 1000000 and 4096 slots, finishing the ring would take over an hour. Those worked on
-     * so far are echoed; the rest stay in the ring and are counted as unechoed. */
+    /* LAB: stop-mid-ring — a stop request (or SIGHUP) ends the batch at the next datagram:
+     * with -w 1000000 and 4096 slots, finishing the ring would take over an hour. Those
+     * worked on so far are echoed; the rest stay in the ring, for the next batch after a
+     * SIGHUP's report, or counted as unechoed after a stop. */
     for (unsigned i = 0; i < n; i++) {
-        if (stop_requested) {
+        if (stop_requested || histogram_requested) {
             n = i;
             break;
         }

@@ -293,6 +293,14 @@ overflow_check() {
     assert_line --regexp '^received=1000 echoed=1000 .*signals=[0-9]+ fallbacks=[0-9]+ .*sigq_max=[0-9]+'
 }
 
+@test "rt_echo_server ends within a second of SIGTERM while a client floods it and each datagram takes -w 1000000" {
+    stop_while_flooded "$LAB/rt_echo_server" -w 1000000
+}
+
+@test "SIGHUP: rt_echo_server prints its counters and carries on, through a storm of 50" {
+    hup_keeps_serving "$LAB/rt_echo_server"
+}
+
 # --- bad input -------------------------------------------------------------------------
 
 @test "bad numbers are usage errors (exit 2) that name the option" {
