@@ -233,7 +233,7 @@ stop_while_flooded() {
         [ "$SECONDS" -lt "$deadline" ] || fail "$(basename "$1") did not get busy within 20 s"
         sleep 0.02
     done
-    term_and_time
+    term_and_time "$SERVER_PID"
     echo "# $(basename "$1") ${*:2}: ended $STOP_MS ms after SIGTERM" >&3
     [ "$STOP_MS" -le "$STOP_BOUND_MS" ] ||
         fail "$(basename "$1") ${*:2} took $STOP_MS ms to end after SIGTERM"
@@ -272,7 +272,7 @@ hup_keeps_serving() {
     run grep '^sighup ' "$SERVER_OUT"
     assert_equal "$(kv received)" 2200
     assert_equal "$(kv echoed)" 2200
-    stop_server
+    stop_server "$SERVER_PID"
     assert_equal "$EXIT_STATUS" 0
     run tail -n 1 "$SERVER_OUT"
     assert_equal "$(kv received)" 2200

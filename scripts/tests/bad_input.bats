@@ -114,9 +114,9 @@ note() {
                 problems+="$path: option $opt takes a value and has no row"$'\n'
         done < <(value_options "$path")
     done
-    for path in $(cut -f1 <<<"$rows" | sort -u); do
+    while read -r path; do
         grep -qxF "$path" <<<"$known" || problems+="bad_input.table names $path, which no lab builds"$'\n'
-    done
+    done < <(cut -f1 <<<"$rows" | sort -u)
     # A C file with a main() that no Makefile lists is a program nobody tests: say so loudly.
     local lab src name
     for lab in $(labs); do
