@@ -257,7 +257,7 @@ netns_names() {
     assert_success
     local times gap ns
     times=$(printf '%s\n' "$output" | awk -F'\t' '$1 == "live" && $3 == "data_and_ack" && $5 == "SIGIO" { print $4 }')
-    echo "data_and_ack handler calls at (ms): $(echo $times)" >&3
+    echo "data_and_ack handler calls at (ms): ${times//$'\n'/ }" >&3
     [ "$(wc -w <<<"$times")" -eq 2 ] || fail "data_and_ack: handler calls at '$times' ms, expected two"
     gap=$(awk '{ t[NR] = $1 } END { d = t[2] - t[1]; if (d < 0) d = -d; printf "%d", d }' <<<"$times")
     [ "$gap" -ge 15 ] || fail "the two handler calls are only $gap ms apart"
