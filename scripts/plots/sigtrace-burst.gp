@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # sigtrace-burst.gp DATA OUT.png N W - the kernel's account of N datagrams sent W at a time
 # to the SIGIO echo server: each SIGIO generated, queued or merged, and each handler run.
-set terminal pngcairo noenhanced size 1100,560 font ",11"
+# PNG, or SVG (for slides) when the output file name ends in .svg
+if (strstrt(ARG2, ".svg") > 0) { set terminal svg noenhanced size 1100,560 font "sans,11" background "white" } else { set terminal pngcairo noenhanced size 1100,560 font ",11" }
 set output ARG2
 set multiplot layout 2,1 title sprintf("What the kernel did with the SIGIO of each of %s datagrams (%s in flight): signal:signal_generate and signal:signal_deliver", ARG3, ARG4)
 set lmargin 16

@@ -6,6 +6,8 @@
 # was pending, merged when one was; each handler run is a delivery. Needs root for the
 # trace; without it the figure is skipped with sigtrace's reason (the committed one stays).
 set -euo pipefail
+# shellcheck source=scripts/plots/draw.bash
+. "$(dirname "$0")/draw.bash"
 dir=${1:?usage: sigtrace.sh DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 data="$dir/sigtrace-burst.txt"
@@ -59,4 +61,4 @@ grep -q '^sigtrace: ' "$tmp/trace" || { echo "plots: sigtrace-burst: no trace" >
     }' "$tmp/trace"
 } >"$data"
 
-gnuplot -c "$root/scripts/plots/sigtrace-burst.gp" "$data" "$dir/sigtrace-burst.png" "$n" "$window"
+draw "$root/scripts/plots/sigtrace-burst.gp" "$data" "$dir/sigtrace-burst.png" "$n" "$window"
