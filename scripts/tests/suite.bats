@@ -165,7 +165,7 @@ progs() {
     printf '%s\n' '#include <stdlib.h>' \
         'int main(int argc, char **argv) { char *p = malloc(4); (void)argv; p[argc + 3] = 1; free(p); return 1; }' >"$dir/asan.c"
     printf '%s\n' '#include <limits.h>' '#include <stdio.h>' \
-        'int main(int argc, char **argv) { int x = INT_MAX - 1 + argc; (void)argv; printf("%d\\n", x + argc); return 1; }' >"$dir/ubsan.c"
+        'int main(int argc, char **argv) { int x = INT_MAX - 1 + argc; (void)argv; printf("%d", x + argc); return 1; }' >"$dir/ubsan.c"
     "$cc" -fsanitize=address,undefined -fno-sanitize-recover=undefined -o "$dir/asan" "$dir/asan.c" 2>/dev/null ||
         skip "$cc cannot build with -fsanitize=address,undefined here"
     "$cc" -fsanitize=address,undefined -fno-sanitize-recover=undefined -o "$dir/ubsan" "$dir/ubsan.c"
