@@ -28,7 +28,7 @@ events="$root/tcp_sigio_pitfalls/tcp_events"
 shaper=auto delay_ms=20
 ns_us="tsp-$$-us" ns_peer="tsp-$$-peer"
 addr_us=10.231.0.1 addr_peer=10.231.0.2
-made=() child=""
+made=() child="" launching=0
 
 usage() {
     echo "usage: $prog [--shaper auto|netem|tbf] [-d MS] [-- TCP_EVENTS_ARGS...]"
@@ -57,6 +57,8 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--mode rt --format signals)
 
 [ -x "$events" ] || die "$events is not built: run make"
+# ip and tc live in /usr/sbin (or /sbin), which an ordinary user's PATH often lacks.
+PATH=$PATH:/usr/sbin:/sbin
 command -v ip >/dev/null || skip "ip (iproute2) is not installed"
 command -v tc >/dev/null || skip "tc (iproute2) is not installed"
 
@@ -64,11 +66,27 @@ command -v tc >/dev/null || skip "tc (iproute2) is not installed"
 # veth pair and its qdiscs). Runs on every exit through the EXIT trap.
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
+    # A signal between starting tcp_events and noting its PID: $! is that PID.
+    [ -z "$child" ] && [ "$launching" = 1 ] && child=$!
     if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
         kill -TERM "$child" 2>/dev/null
         wait "$child" 2>/dev/null
     fi
-    local ns
+    local ns pids left deadline
+    # Whatever still runs inside a namespace (tcp_events, or a process it started there)
+    # goes before the namespace does: ip netns del would only unmount the name.
+    for ns in "${made[@]}"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$pids" ] || continue
+        # shellcheck disable=SC2086 # one PID per word
+        kill -TERM $pids 2>/dev/null
+        deadline=$((SECONDS + 2))
+        while left=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
+            sleep 0.02
+        done
+        # shellcheck disable=SC2086
+        [ -n "$left" ] && kill -KILL $left 2>/dev/null
+    done
     for ns in "${made[@]}"; do
         ip netns del "$ns" 2>/dev/null || echo "$prog: could not delete namespace $ns" >&2
     done
@@ -86,7 +104,7 @@ add_ns() {
     if ! err=$(ip netns add "$1" 2>&1); then
         case "$err" in
             *"Operation not permitted"* | *"Permission denied"*)
-                skip "ip netns add: no privilege to create network namespaces ($err)" ;;
+                skip "ip netns add needs root (CAP_SYS_ADMIN and write access to /run/netns): $err" ;;
         esac
         die "ip netns add $1: $err"
     fi
@@ -136,10 +154,11 @@ fi
 echo "# tcp_events across network namespaces $ns_us (us, $addr_us) and $ns_peer (peer, $addr_peer)"
 echo "# delay: $how"
 echo "# kernel: $(uname -r)"
+launching=1
 ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
     --peer-netns "/run/netns/$ns_peer" "${args[@]}" &
 child=$!
 wait "$child"
 status=$?
-child=""
+child="" launching=0
 exit "$status"
