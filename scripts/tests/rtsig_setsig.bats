@@ -149,7 +149,7 @@ line_of() {
 
 # --- taking the signal synchronously ---------------------------------------------------
 
-@test "[SIGWAITINFO] blocked and taken with sigwaitinfo (no handler at all), or read from a signalfd" {
+@test "[SIGWAITINFO] blocked and taken with sigwaitinfo (no handler at all), or read from a signalfd; the echo server takes one per datagram" {
     run_bounded 30 "$LAB/rt_monitor" --self-test --sigwaitinfo
     skip_if_unsupported
     assert_success
@@ -157,8 +157,9 @@ line_of() {
     run_bounded 30 "$LAB/rt_monitor" --self-test --signalfd
     assert_success
     assert_equal "$(kv self_test)" pass
-    # The echo server is the same design: one sigwaitinfo() per datagram.
-    start_server "$LAB/rt_echo_server" -p 0
+    # The echo server is the same design: one sigwaitinfo() per datagram, one datagram per
+    # signal. Only a full queue (a plain SIGIO and a rescan instead) makes fewer signals.
+    start_server "${OWN_COUNT[@]}" "$LAB/rt_echo_server" -p 0
     run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -n 1000 -W 4
     assert_success
     stop_server
@@ -166,7 +167,13 @@ line_of() {
     run cat "$SERVER_OUT"
     assert_equal "$(kv received)" 1000
     assert_equal "$(kv echoed)" 1000
-    assert_equal "$(( $(kv signals) + $(kv fallbacks) > 0 ))" 1
+    if [ "$(kv fallbacks)" = 0 ]; then
+        assert_equal "$(kv signals)" 1000
+        assert_equal "$(kv stale)" 0
+    else
+        echo "# the signal queue overflowed: fallbacks=$(kv fallbacks); checked signals < 1000" >&3
+        [ "$(kv signals)" -lt 1000 ] || fail "signals=$(kv signals) with fallbacks"
+    fi
 }
 
 # --- the queue limit -------------------------------------------------------------------
