@@ -18,6 +18,8 @@
 # Exit: 0 ok; 1 failure; 2 usage; 4 not possible here (no privilege for network namespaces,
 # or neither netem nor tbf in this kernel), with the reason on stderr.
 #
+# Not root: everything runs inside a user namespace of its own (unshare -rnm), see below.
+#
 # Everything lives in two namespaces named tsp-PID-us and tsp-PID-peer (PID = this script's),
 # with the veth pair created inside them: deleting the namespaces on exit (any exit: the
 # EXIT trap, and INT/TERM/HUP) removes the devices too, and parallel runs do not collide.
@@ -61,6 +63,22 @@ args=("$@")
 PATH=$PATH:/usr/sbin:/sbin
 command -v ip >/dev/null || skip "ip (iproute2) is not installed"
 command -v tc >/dev/null || skip "tc (iproute2) is not installed"
+
+# ip netns add needs root: it mounts the new namespace on /run/netns/NAME. Without root,
+# the same runs in a user namespace of our own (unshare -r) with its own network and mount
+# namespaces (-n -m), where a fresh tmpfs stands in for /run/netns: the two namespaces, the
+# veth pair and the qdisc are then ours to make, and nothing outside sees them. unshare
+# execs without forking, so this script keeps its PID (a SIGTERM to it still cleans up).
+if [ "$(id -u)" != 0 ] && [ -z "${TSP_IN_USERNS:-}" ]; then
+    if err=$(unshare -rnm true 2>&1); then
+        mnt=/run/netns
+        [ -d "$mnt" ] || mnt=/run
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        TSP_IN_USERNS=1 exec unshare -rnm bash -c 'mount -t tmpfs tmpfs "$1" || exit 1; shift; exec "$@"' \
+            _ "$mnt" "$0" --shaper "$shaper" -d "$delay_ms" -- "${args[@]}"
+    fi
+    skip "ip netns add needs root, and no user namespace can stand in here (unshare -rnm: $err)"
+fi
 
 # cleanup - stop tcp_events if it still runs, then delete our namespaces (and with them the
 # veth pair and its qdiscs). Runs on every exit through the EXIT trap.
