@@ -267,6 +267,88 @@ overflow_check() {
     assert_equal "$(kv child_signals "$line")" 3
 }
 
+# --- what the kernel keeps with the owner ----------------------------------------------
+
+@test "[OWNER-EX] F_SETOWN_EX with F_OWNER_PID and F_OWNER_PGRP reads back unchanged; F_SETOWN's numbers read back as those types" {
+    run_bounded 30 "$LAB/owner_probe" --case ex
+    assert_success
+    local pid
+    pid=$(kv pid "$(printf '%s\n' "$output" | grep '^case=ex ')")
+    # The case leads its own group, so its group ID is its PID.
+    assert_equal "$(kv pgrp "$(printf '%s\n' "$output" | grep '^case=ex ')")" "$pid"
+    assert_line "set=F_SETOWN_EX{F_OWNER_PID,$pid} getown_ex={F_OWNER_PID,$pid} getown=$pid signals=1"
+    assert_line "set=F_SETOWN_EX{F_OWNER_PGRP,$pid} getown_ex={F_OWNER_PGRP,$pid} getown=-$pid signals=1"
+    assert_line "set=F_SETOWN($pid) getown_ex={F_OWNER_PID,$pid} getown=$pid signals=1"
+    assert_line "set=F_SETOWN(-$pid) getown_ex={F_OWNER_PGRP,$pid} getown=-$pid signals=1"
+    assert_line "bad_type=EINVAL no_such_pid=ESRCH"
+}
+
+@test "[GETOWN-SMALL-PGRP] group 2: raw F_GETOWN gives -1 with errno ENOENT, glibc's F_GETOWN -2, F_GETOWN_EX {F_OWNER_PGRP,2}" {
+    require_cmd unshare
+    local ns=(unshare --pid --fork) err
+    # A new PID namespace numbers its processes from 1. Root makes one directly; anyone
+    # else inside a user namespace of their own.
+    if ! unshare --pid --fork true 2>/dev/null; then
+        err=$(unshare --user --map-root-user --pid --fork true 2>&1) ||
+            skip "no PID namespace here (unshare --pid needs root; unshare --user failed: $err)"
+        ns=(unshare --user --map-root-user --pid --fork)
+    fi
+    run_bounded 30 "${ns[@]}" "$LAB/owner_probe" --case small-pgrp
+    skip_if_unsupported
+    assert_success
+    # PID 1 is the program, PID 2 its case (the leader of group 2).
+    assert_line "pgrp=2 raw_getown=-1 raw_errno=ENOENT glibc_getown=-2 getown_ex={F_OWNER_PGRP,2} signals=1"
+    # Outside a PID namespace the IDs are large, and the case says why it cannot run.
+    run_bounded 30 "$LAB/owner_probe" --case small-pgrp
+    if [ "$status" -eq 4 ]; then
+        assert_output --partial "needs a process group ID of 4095 or less"
+    else
+        assert_success # this machine hands out small IDs: the same result
+        assert_line --regexp '^pgrp=[0-9]+ raw_getown=-1 raw_errno=E[A-Z0-9]+ glibc_getown=-[0-9]+ '
+    fi
+}
+
+@test "[OWNER-PERM] an owner named by uid 65534 may not signal a root process: accepted, then every signal dropped" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: only root can start a child that drops to another user ID (uid 65534)"
+    run_bounded 30 "$LAB/owner_probe" --case perm
+    skip_if_unsupported
+    assert_success
+    local parent child
+    parent=$(kv parent "$(printf '%s\n' "$output" | grep '^case=perm ')")
+    child=$(kv child "$(printf '%s\n' "$output" | grep '^case=perm ')")
+    # F_SETOWN by uid 65534 naming the root parent was accepted (F_GETOWN names it) ...
+    assert_line "setter_uid=65534 owner=parent(uid 0) getown=$parent parent_signals=0"
+    # ... the same owner set by root gets its signal ...
+    assert_line "setter_uid=0 owner=parent(uid 0) getown=$parent parent_signals=1"
+    # ... and the unprivileged child can be signalled: by root's owner, and by its own.
+    assert_line "setter_uid=0 owner=child(uid 65534) getown=$child child_signals=1"
+    assert_line "setter_uid=65534 owner=child(uid 65534) getown=$child child_signals=1"
+}
+
+@test "[SETSIG-SIFD] si_fd names the descriptor O_ASYNC was switched on through, after it is closed and after its number is reused" {
+    run_bounded 30 "$LAB/owner_probe" --case sifd
+    assert_success
+    local head sock dup
+    head=$(printf '%s\n' "$output" | grep '^case=sifd ')
+    sock=$(kv socket_fd "$head")
+    dup=$(kv dup_fd "$head")
+    [ "$sock" != "$dup" ] || fail "the duplicate has the socket's number"
+    assert_line --regexp "^step=open async_fd=$dup signals=1 si_fd=$dup now=socket:"
+    assert_line "step=closed async_fd=$dup signals=1 si_fd=$dup now=closed"
+    assert_line "step=reused async_fd=$dup signals=1 si_fd=$dup now=/dev/null"
+    assert_line --regexp "^step=rebound async_fd=$sock signals=1 si_fd=$sock now=socket:"
+}
+
+@test "owner_probe: unknown cases are usage errors; with no case, what cannot run here says why and the rest runs" {
+    run_bounded 5 "$LAB/owner_probe" --case nothing
+    assert_failure 2
+    assert_line --index 0 --partial "--case: 'nothing' is not one of"
+    run_bounded 60 "$LAB/owner_probe"
+    assert_success
+    assert_line --regexp '^case=ex '
+    assert_line --regexp '^case=sifd '
+}
+
 # --- the echo server -------------------------------------------------------------------
 
 @test "rt_echo_server echoes 200 000 datagrams with 32 in flight, and its pending signals stay below 1 000" {
@@ -353,7 +435,7 @@ overflow_check() {
 
 # --- memory checks ---------------------------------------------------------------------
 
-@test "valgrind finds no errors in coalesce_demo, overflow_demo, rt_monitor, sicode_table and thread_owner" {
+@test "valgrind finds no errors in coalesce_demo, overflow_demo, rt_monitor, sicode_table, thread_owner and owner_probe" {
     require_cmd valgrind
     sanitized_build && skip "valgrind cannot run sanitized binaries"
     local vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
@@ -372,4 +454,7 @@ overflow_check() {
     run_bounded 60 "${vg[@]}" "$LAB/thread_owner" --owner tid
     assert_success
     assert_equal "$(kv taken_by_target)" 5
+    run_bounded 60 "${vg[@]}" "$LAB/owner_probe" --case sifd
+    assert_success
+    assert_line --partial "step=rebound"
 }

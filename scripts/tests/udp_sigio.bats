@@ -205,6 +205,46 @@ histogram_sums() {
     done
 }
 
+@test "[ENABLE-FCNTL] a FIFO, an inotify descriptor and a pseudoterminal: both switches work, each sends POLL_IN with band 0x41" {
+    [ -c /dev/ptmx ] || skip "no pseudo-terminals here (/dev/ptmx)"
+    run_bounded 20 "$LAB/async_enable_probe"
+    assert_success
+    local kind via
+    for kind in fifo inotify pty; do
+        for via in fcntl ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 sigio=1"
+        done
+    done
+    run_bounded 20 "$LAB/async_enable_probe" --siginfo
+    assert_success
+    for kind in udp pipe fifo inotify pty; do
+        for via in fcntl ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 notified=1 sig=SIGRTMIN si_code=POLL_IN si_band=0x41 (POLLIN|POLLRDNORM)"
+        done
+    done
+    assert_line "kind=eventfd via=fcntl result=ok o_async=0 notified=0"
+}
+
+@test "[OPEN-ASYNC] O_ASYNC given to open(): F_GETFL says on, no signal comes, and off-then-on with F_SETFL or FIOASYNC changes nothing" {
+    [ -c /dev/ptmx ] || skip "no pseudo-terminals here (/dev/ptmx)"
+    run_bounded 20 "$LAB/async_enable_probe" -k fifo
+    assert_success
+    # The same FIFO with the flag switched on after open() signals (the control) ...
+    assert_line "kind=fifo via=fcntl result=ok o_async=1 sigio=1"
+    local kind via
+    for kind in fifo pty; do
+        run_bounded 20 "$LAB/async_enable_probe" -k "$kind"
+        assert_success
+        # ... with the flag given to open() it does not, whatever is tried afterwards.
+        for via in open open+fcntl open+ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 sigio=0"
+        done
+    done
+    run_bounded 20 "$LAB/async_enable_probe" -k fifo --siginfo
+    assert_success
+    assert_line "kind=fifo via=open result=ok o_async=1 notified=0"
+}
+
 @test "[NO-OWNER-NO-SIGNAL] O_ASYNC without F_SETOWN: the datagrams arrive, not one signal is sent" {
     start_server "$LAB/sigio_echo_server" -p 0 --no-owner
     wait_for_line "$SERVER_OUT" '^setup done'
@@ -466,7 +506,7 @@ signals_total=1 datagrams_total=10"
     assert_line --index 0 "kernel_stamps: -n: 0 is out of range (1 to 1000)"
     run_bounded 5 "$LAB/async_enable_probe" -k socketpair
     assert_failure 2
-    assert_line --index 0 "async_enable_probe: -k: 'socketpair' is not one of udp, pipe, eventfd, timerfd, epoll"
+    assert_line --index 0 "async_enable_probe: -k: 'socketpair' is not one of udp, pipe, fifo, inotify, pty, eventfd, timerfd, epoll"
     run_bounded 5 "$LAB/async_enable_probe" -t -1
     assert_failure 2
     assert_line --index 0 "async_enable_probe: -t: -1 is out of range (1 to 10000)"
