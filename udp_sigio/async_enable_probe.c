@@ -38,7 +38,8 @@
  *   - "kind=eventfd via=fcntl result=ok o_async=0 sigio=0" (accepted, ignored) next to
  *     "kind=eventfd via=ioctl result=ENOTTY o_async=0 sigio=0" (refused);
  *   - "kind=fifo via=open result=ok o_async=1 sigio=0": the flag says on, nothing comes,
- *     and via=open+fcntl (off, then on again) is no better;
+ *     and via=open+fcntl (off, then on again) is no better: o_async_after_off=1, the "off"
+ *     did not even clear the flag;
  *   - --siginfo: "kind=inotify ... sig=SIGRTMIN si_code=POLL_IN si_band=0x41".
  *
  * Linux notes: both calls end in the file's ->fasync operation (fs/fcntl.c setfl(),
@@ -228,6 +229,7 @@ static void probe(const char *kind, enum via via, const sigset_t *set, long wait
     struct subject s = make_subject(kind, at_open ? O_ASYNC : 0);
     const char *result = "ok";
     siginfo_t si;
+    int after_off = -1; /* O_ASYNC as F_GETFL shows it after the "off" request */
 
     /* Owner first, as always; F_SETOWN is generic and works on any descriptor. */
     if (fcntl(s.fd, F_SETOWN, getpid()) == -1)
@@ -242,6 +244,8 @@ static void probe(const char *kind, enum via via, const sigset_t *set, long wait
          * program would try to repair it. Each request finds the bit already as asked
          * for (off: nothing was registered to remove, so the bit stays) and does nothing. */
         result = switch_async(s.fd, via == VIA_OPEN_IOCTL, 0);
+        int off_fl = fcntl(s.fd, F_GETFL);
+        after_off = off_fl != -1 && (off_fl & O_ASYNC) != 0;
         if (strcmp(result, "ok") == 0)
             result = switch_async(s.fd, via == VIA_OPEN_IOCTL, 1);
     }
@@ -251,8 +255,11 @@ static void probe(const char *kind, enum via via, const sigset_t *set, long wait
     make_event(kind, &s);
     int got = signal_within(set, wait_ms, &si);
     if (!use_siginfo) {
-        printf("kind=%s via=%s result=%s o_async=%d sigio=%d\n", kind, via_names[via], result,
+        printf("kind=%s via=%s result=%s o_async=%d sigio=%d", kind, via_names[via], result,
                (fl & O_ASYNC) != 0, got);
+        if (after_off != -1)
+            printf(" o_async_after_off=%d", after_off);
+        printf("\n");
     } else {
         char sig[16], code[16], band[96];
         printf("kind=%s via=%s result=%s o_async=%d notified=%d", kind, via_names[via], result,
