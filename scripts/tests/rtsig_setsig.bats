@@ -105,6 +105,7 @@ line_of() {
     local out="$BATS_TEST_TMPDIR/monitor.out"
     setsid "$LAB/rt_monitor" -u 1 -n 4 -t 20 >"$out" 2>&1 </dev/null 3>&- &
     local pid=$!
+    # shellcheck disable=SC2030 # each test is a subshell of its own, as it should be
     STARTED_PIDS+=("$pid")
     wait_for_line "$out" 'kind=pty-slave'
     local port wfd pts
@@ -238,10 +239,10 @@ overflow_check() {
     # A stopped process of ours holding 6 realtime signals: they count for this user.
     setsid sleep 60 </dev/null >/dev/null 2>&1 3>&- &
     local holder=$!
+    # shellcheck disable=SC2031 # each test is a subshell of its own, as it should be
     STARTED_PIDS+=("$holder")
     kill -STOP "$holder"
-    local i
-    for i in 1 2 3 4 5 6; do
+    for _ in 1 2 3 4 5 6; do
         /bin/kill -s RTMIN+5 "$holder"
     done
     run_bounded 30 "$LAB/thread_owner" --owner tid --overflow 4
