@@ -44,6 +44,25 @@ server_ends() {
     run tail -n 1 "$SERVER_OUT"
 }
 
+# --- the first read ---------------------------------------------------------------------
+
+@test "first_listen: a burst of 50 is echoed in full; its signal lines account for all 50 accepts" {
+    local sum deadline=$((SECONDS + 10))
+    start_server "$LAB/first_listen" -p 0
+    run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -k 50 -t 20
+    assert_success
+    assert_line --partial "connections=50 echoed=50 failed=0"
+    # A "signal=N accepted=K" line comes when that signal's accept loop has ended.
+    while :; do
+        sum=$(sed -nE 's/^signal=[0-9]+ accepted=([0-9]+)$/\1/p' "$SERVER_OUT" | awk '{ s += $1 } END { print s + 0 }')
+        [ "$sum" -ge 50 ] || [ "$SECONDS" -ge "$deadline" ] || { sleep 0.05; continue; }
+        break
+    done
+    assert_equal "$sum" 50
+    # never more signals than connections: each signal needs a completed handshake
+    [ "$(grep -c '^signal=' "$SERVER_OUT")" -le 50 ] || fail "more signal lines than connections"
+}
+
 # --- the claim ------------------------------------------------------------------------
 
 @test "[TCP-LISTEN-ONLY] connections one at a time: exactly one POLL_IN per connection, si_fd is the listener" {
