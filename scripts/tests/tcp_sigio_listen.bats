@@ -157,6 +157,30 @@ signals_total=$n connections_total=$n"
     assert_equal "$(kv unexpected)" 0
 }
 
+@test "--owner group: a child serving when the next connection completes gets that SIGIO; --owner pid: no child does" {
+    local owner a b line
+    for owner in pid group; do
+        start_server "$SERVER" -p 0 -c 2 --owner "$owner"
+        exec {a}<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+        printf 'one\n' >&"$a"
+        read -r -t 10 -u "$a" line || fail "--owner $owner: no echo on connection 1"
+        exec {b}<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+        printf 'two\n' >&"$b"
+        read -r -t 10 -u "$b" line || fail "--owner $owner: no echo on connection 2"
+        exec {a}>&- {b}>&-
+        server_ends
+        assert_equal "$(kv signals)" 2
+        if [ "$owner" = pid ]; then
+            assert_equal "$(kv child_sigio)" 0
+        else
+            # child 1 was in the group when connection 2 completed; child 2 came after
+            assert_equal "$(kv child_sigio)" 1
+            run grep -c 'a SIGIO was sent to the child' "$SERVER_ERR"
+            assert_output 1
+        fi
+    done
+}
+
 # --- clients, load, resources ---------------------------------------------------------
 
 @test "clients the project did not write (socat, bash /dev/tcp) get their echo" {
