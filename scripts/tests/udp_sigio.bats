@@ -166,6 +166,66 @@ histogram_sums() {
     [ "$(kv signals)" -ge 1 ] || fail "no SIGIO was handled"
 }
 
+@test "[SETUP-3STEPS] leave one step out: no handler and SIGIO kills the process (157); no owner or no O_ASYNC and nothing comes (socket, pipe)" {
+    local kind pid
+    for kind in udp pipe; do
+        run_bounded 10 "$LAB/setup_steps" -k "$kind"
+        assert_success
+        assert_line --regexp "^result kind=$kind skip=none ignore=0 pending=1 sigio_calls=1 readable=1$"
+        # No handler: SIGIO's default action ends the process, after the set-up line.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip handler
+        assert_equal "$status" 157
+        assert_line --index 0 --regexp "^setup kind=$kind skip=handler handler=SIG_DFL .* o_async=1$"
+        refute_line --partial result
+        # No owner: F_GETOWN stays 0 and not one signal; the data waits all the same.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip owner
+        assert_success
+        assert_line --regexp "^setup kind=$kind skip=owner .* owner_set=0 owner_now=0 .* o_async=1$"
+        assert_line "result kind=$kind skip=owner ignore=0 pending=0 sigio_calls=0 readable=1"
+        # No O_ASYNC: an owner, but no switch, so no signal either.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip enable
+        assert_success
+        pid=$(kv pid "${lines[0]}")
+        assert_line --regexp "^setup kind=$kind skip=enable .* owner_set=$pid owner_now=$pid .* o_async=0$"
+        assert_line "result kind=$kind skip=enable ignore=0 pending=0 sigio_calls=0 readable=1"
+    done
+}
+
+@test "[SETUP-3STEPS] SIGIO set to SIG_IGN: the notification is discarded; a handler installed afterwards gets nothing, though the data waits" {
+    local kind
+    for kind in udp pipe; do
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --ignore
+        assert_success
+        assert_line --regexp "^setup kind=$kind skip=none handler=SIG_IGN .* o_async=1$"
+        assert_line "result kind=$kind skip=none ignore=1 pending=0 sigio_calls=0 readable=1"
+    done
+}
+
+@test "[NO-OWNER-NO-SIGNAL] a terminal names its own owner: on a pty without F_SETOWN, O_ASYNC makes F_GETOWN the caller, or minus its foreground group, and SIGIO comes" {
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip owner
+    skip_if_unsupported
+    assert_success
+    local pid
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=owner .* owner_set=0 owner_now=$pid pid=$pid .* o_async=1$"
+    assert_line "result kind=pty skip=owner ignore=0 pending=1 sigio_calls=1 readable=1"
+    # As a controlling terminal it has a foreground process group, and that is the owner.
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip owner --ctty
+    assert_success
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=owner .* owner_set=0 owner_now=-$pid pid=$pid pgrp=$pid o_async=1$"
+    assert_line "result kind=pty skip=owner ignore=0 pending=1 sigio_calls=1 readable=1"
+    # An owner set before is kept: the terminal only fills in a missing one.
+    run_bounded 10 "$LAB/setup_steps" -k pty --ctty
+    assert_success
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=none .* owner_set=$pid owner_now=$pid "
+    # Without O_ASYNC a terminal sends nothing either.
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip enable
+    assert_success
+    assert_line "result kind=pty skip=enable ignore=0 pending=0 sigio_calls=0 readable=1"
+}
+
 @test "[ENABLE-FCNTL] F_SETFL O_ASYNC switches a socket to signal-driven I/O: F_GETFL shows it and SIGIO comes" {
     start_server "$LAB/sigio_echo_server" -p 0 --enable fcntl
     wait_for_line "$SERVER_OUT" '^setup done'
