@@ -145,7 +145,7 @@ note() {
     local -a argv
     while IFS=$'\t' read -r path kind want args text; do
         case $kind in
-        missing | number | range | word | signal | conflict | runtime) ;;
+        missing | number | range | word | signal | conflict | runtime | unknown) ;;
         *) problems+="$path: unknown kind '$kind' in bad_input.table"$'\n'; continue ;;
         esac
         # The table is ours: its ARGUMENTS are split as the shell would, '' included.
