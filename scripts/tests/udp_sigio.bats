@@ -298,6 +298,25 @@ signals_total=200 datagrams_total=200"
     done
 }
 
+@test "[UDP-ARRIVAL] a burst into a small receive buffer: one notification per datagram queued, none for those dropped (the kernel's drop count)" {
+    run_bounded 20 "$LAB/arrival_count" -n 200 -r 8192
+    skip_if_unsupported
+    assert_success
+    local queued dropped
+    queued=$(kv queued)
+    dropped=$(kv dropped)
+    assert_equal "$(kv sent)" 200
+    [ "$dropped" -gt 0 ] || fail "nothing was dropped: the buffer did not fill ($output)"
+    assert_equal "$((queued + dropped))" 200
+    assert_equal "$(kv notifications)" "$queued"
+    assert_equal "$(kv fallback_sigio)" 0
+    # With room for all of them: 200 queued, 200 notifications, no drop.
+    run_bounded 20 "$LAB/arrival_count" -n 200 -r 1000000
+    skip_if_unsupported
+    assert_success
+    assert_output --regexp '^sent=200 queued=200 dropped=0 notifications=200 fallback_sigio=0 '
+}
+
 @test "[UDP-DRAIN] ten datagrams while the server is stopped: one SIGIO, one handler call reads all ten until EAGAIN" {
     local mode polled
     for mode in batch textbook mitigate; do
