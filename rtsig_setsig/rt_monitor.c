@@ -86,11 +86,12 @@ struct note {
 };
 
 /* ---- the handler way ------------------------------------------------------------------
- * The handler stores each siginfo in ring[] and returns; the main loop prints. All our
- * signals are in every handler's sa_mask, so handlers never interrupt one another, and
- * the main loop touches the ring only while the signals are blocked (they are unblocked
- * only inside ppoll). So the ring needs no locking; ring_count is volatile sig_atomic_t
- * because the handler changes it behind the main loop's back. */
+ * The handler stores each siginfo in ring[] and returns; the main loop prints
+ * (chapters/README.md, "Data a handler shares"). All our signals are in every handler's sa_mask, so
+ * handlers never interrupt one another, and the main loop touches the ring only while the
+ * signals are blocked (they are unblocked only inside ppoll). So the ring is plain and
+ * needs no locking (rule 2); ring_count, ring_lost and stop_requested are lone counters
+ * and flags, volatile sig_atomic_t (rule 1). */
 #define RING_SIZE 1024
 static struct note ring[RING_SIZE];        /* written by the handler, read with signals blocked */
 static volatile sig_atomic_t ring_count;   /* entries in ring[]; reset by main (blocked) */

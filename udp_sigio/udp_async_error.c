@@ -52,7 +52,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Written by the SIGIO handler, read by main after the wait (with SIGIO blocked again). */
+/* Written by the SIGIO handler, read by main after the wait (with SIGIO blocked again):
+ * lone values, volatile sig_atomic_t (chapters/README.md, "Data a handler shares"), rule 1). */
 static volatile sig_atomic_t sigio_count;  /* SIGIOs delivered */
 static volatile sig_atomic_t sigio_code;   /* si_code of the last one */
 static volatile sig_atomic_t sigio_band;   /* si_band of the last one (poll bits fit an int) */
