@@ -406,8 +406,11 @@ static void react(struct monitor *m, const struct note *n, const char *prefix)
     char text[160];
 
     if (!is_poll_code(n->code)) {
-        printf("%s%s: no descriptor named (queue overflow?): rescanning all\n", prefix,
-               note_text(n->signo, n->code, 0, 0, text, sizeof text));
+        /* With -s 0 every notification is plain SIGIO by choice; otherwise a plain SIGIO
+         * means the realtime queue overflowed. */
+        printf("%s%s: no descriptor named (%s): rescanning all\n", prefix,
+               note_text(n->signo, n->code, 0, 0, text, sizeof text),
+               m->sig == 0 ? "plain SIGIO, -s 0" : "realtime queue overflow?");
         struct pollfd pfd[WATCH_MAX];
         for (int i = 0; i < m->count; i++)
             pfd[i] = (struct pollfd){.fd = m->w[i].fd, .events = POLLIN};

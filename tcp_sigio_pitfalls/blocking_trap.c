@@ -328,6 +328,9 @@ static void report(const char *step, const char *sentence)
     else if (read_blocked)
         printf("A read after the signal blocked for %d ms, until the timer cut it off.\n",
                (int)read_longest_ms);
+    else if (read_eagain && read_bytes > 0)
+        printf("The handler read %d bytes; its last read said EAGAIN and the program carried on.\n",
+               (int)read_bytes);
     else if (read_eagain)
         printf("The read after the signal said EAGAIN and the program carried on.\n");
     else
