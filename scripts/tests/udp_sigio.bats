@@ -658,6 +658,21 @@ signals_total=1 datagrams_total=1"
     run_bounded 5 "$LAB/loop_echo_server" -q 1
     assert_failure 2
     assert_line --index 0 "loop_echo_server: unknown option -q"
+    run_bounded 5 "$LAB/setup_steps" -k tty
+    assert_failure 2
+    assert_line --index 0 "setup_steps: -k: 'tty' is not one of udp, pipe, pty"
+    run_bounded 5 "$LAB/setup_steps" --skip signal
+    assert_failure 2
+    assert_line --index 0 "setup_steps: --skip: 'signal' is not one of handler, owner, enable"
+    run_bounded 5 "$LAB/setup_steps" --ctty
+    assert_failure 2
+    assert_line --index 0 "setup_steps: --ctty: only with -k pty"
+    run_bounded 5 "$LAB/arrival_count" -n 0
+    assert_failure 2
+    assert_line --index 0 "arrival_count: -n: 0 is out of range (1 to 10000)"
+    run_bounded 5 "$LAB/arrival_count" -r big
+    assert_failure 2
+    assert_line --index 0 --partial "arrival_count: -r: "
 }
 
 @test "sigio_echo_server: a port already in use is a clear one-line error and exit 1" {
