@@ -23,15 +23,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 lab=$root/udp_sigio
 tmp=$(mktemp -d)
 server_pid=""
+client_pid=""
 
+# cleanup: stop the server and client still running (3 s at most: they honour SIGTERM
+# within one), so that nothing writes into $tmp any more, then remove it. Also on SIGINT
+# and SIGTERM, which end the script through these traps.
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    local pid deadline=$((SECONDS + 3))
+    for pid in $server_pid $client_pid; do
+        kill -TERM "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]; do
+            [ "$SECONDS" -lt "$deadline" ] || { kill -KILL "$pid" 2>/dev/null; break; }
+            sleep 0.02
+        done
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 usage() {
     sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
@@ -93,11 +104,11 @@ stamp_stats() {
 }
 
 # measure DESIGN WORK - one run; prints "n p50_us p99_us" and keeps the stamps file as
-# $tmp/DESIGN.stamps. The client sends at a fixed rate
-# whatever the server does (open loop). The server is stopped shortly after the last send:
+# $tmp/DESIGN.stamps. Called in this shell, not in $(...), so that cleanup knows the PIDs.
+# The client sends at a fixed rate whatever the server does (open loop). The server is stopped shortly after the last send:
 # what it has not processed by then does not count, so a run lasts N x USEC + 0.2 s.
 measure() {
-    local design=$1 work=$2 client_pid
+    local design=$1 work=$2
     start_server "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/$design.stamps"
     "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 &
     client_pid=$!
@@ -105,14 +116,17 @@ measure() {
     stop_server
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
+    client_pid=""
     stamp_stats "$tmp/$design.stamps"
 }
 
 if [ "$experiment" = timing ]; then
     echo "# D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us kernel_p50_us kernel_p99_us"
     for work in $works; do
-        loop=$(measure loop "$work")
-        sigio=$(measure sigio "$work")
+        measure loop "$work" >"$tmp/loop.row"
+        measure sigio "$work" >"$tmp/sigio.row"
+        loop=$(cat "$tmp/loop.row")
+        sigio=$(cat "$tmp/sigio.row")
         kernel=$(stamp_stats "$tmp/sigio.stamps" 2 5 | cut -d' ' -f2-)
         echo "$work $loop $sigio $kernel"
     done
