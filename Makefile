@@ -8,6 +8,10 @@
 #                  the committed ones)
 #   make bench     the benchmarks           make claims  each book claim: test, pass/fail
 #   make lint      shellcheck, both compilers, lab kit copies
+#   make grade     grade the exercises (LAB=<lab>, EX=<id> for fewer) on the reference
+#                  programs and the answer keys' predictions: full marks, "Score: N/M" last
+#   make handout LAB=<lab>   the student's tarball for one lab (its path is printed last)
+#   make test-grading        the long checks of the graders and the handouts
 #   make clean
 #
 # Options passed down to every lab: CC=clang, WERROR=1 (warnings are errors; CI),
@@ -33,7 +37,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # do not mix, for example).
 export SANITIZE WERROR
 
-.PHONY: all test demo plots bench lint clean list claims deps deps-figures $(PRESENT)
+.PHONY: all test demo plots bench lint clean list claims deps deps-figures grade handout test-grading $(PRESENT)
 
 all: $(PRESENT)
 
@@ -69,9 +73,15 @@ claims: deps all
 lint: all
 	@scripts/lint
 
+# Each check builds what it needs (warnings as errors) and runs it bounded; the
+# predictions judged are the answer keys'.
+grade:
+	@scripts/grade $(if $(LAB),-l '$(LAB)') $(if $(EX),-e '$(EX)') --json grade.json \
+	    --predictions-from chapters/answer-keys
+
 list:
 	@scripts/list-labs $(PRESENT)
 
 clean:
 	@for lab in $(PRESENT); do $(MAKE) --no-print-directory -C $$lab clean; done
-	@rm -rf plots test-results
+	@rm -rf plots test-results grade.json handouts

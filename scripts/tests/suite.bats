@@ -138,7 +138,7 @@ progs() {
     # hole patches and git's own settings.
     while IFS= read -r f; do
         case "$f" in
-            *.md | *.txt | *.png | *.svg | *.json | *.patch | *.tsv | *.tap | LICENSE | .gitignore | */.gitignore | .shellcheckrc) continue ;;
+            *.md | *.txt | *.png | *.svg | *.json | *.patch | *.predictions | *.tsv | *.tap | LICENSE | .gitignore | */.gitignore | .shellcheckrc) continue ;;
         esac
         [ -f "$ROOT/$f" ] || continue
         head -n 3 "$ROOT/$f" | grep -q 'SPDX-License-Identifier: MIT' || missing+=("$f")

@@ -94,7 +94,7 @@ teardown() { helper_teardown; }
 # last_histogram - the server's last histogram report: its reads= lines, then the
 # signals_total= line.
 last_histogram() {
-    awk '/^reads=/ { block = block $0 "\n" }
+    awk '/^(reads|polled)=/ { block = block $0 "\n" }
          /^signals_total=/ { last = block $0; block = "" }
          END { print last }' "$SERVER_OUT"
 }
@@ -138,10 +138,11 @@ assert_histogram() {
 }
 
 # histogram_sums - check that the last histogram report adds up: the signals of its reads=
-# lines sum to signals_total, and reads x signals to datagrams_total. Then $output is
-# datagrams_total.
+# lines sum to signals_total, and reads x signals (plus polled=, mitigate mode's datagrams
+# read with no signal) to datagrams_total. Then $output is datagrams_total.
 histogram_sums() {
     run awk -F'[= +]+' '/^reads=/ { s += $4; d += $2 * $4 }
+        /^polled=/ { d += $2 }
         /^signals_total=/ { if (s == $2 && d == $4) print d
                             else print "signals " s " of " $2 ", datagrams " d " of " $4 }' \
         <<<"$(last_histogram)"
@@ -163,6 +164,66 @@ histogram_sums() {
     assert_equal "$(kv received)" 100
     assert_equal "$(kv echoed)" 100
     [ "$(kv signals)" -ge 1 ] || fail "no SIGIO was handled"
+}
+
+@test "[SETUP-3STEPS] leave one step out: no handler and SIGIO kills the process (157); no owner or no O_ASYNC and nothing comes (socket, pipe)" {
+    local kind pid
+    for kind in udp pipe; do
+        run_bounded 10 "$LAB/setup_steps" -k "$kind"
+        assert_success
+        assert_line --regexp "^result kind=$kind skip=none ignore=0 pending=1 sigio_calls=1 readable=1$"
+        # No handler: SIGIO's default action ends the process, after the set-up line.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip handler
+        assert_equal "$status" 157
+        assert_line --index 0 --regexp "^setup kind=$kind skip=handler handler=SIG_DFL .* o_async=1$"
+        refute_line --partial result
+        # No owner: F_GETOWN stays 0 and not one signal; the data waits all the same.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip owner
+        assert_success
+        assert_line --regexp "^setup kind=$kind skip=owner .* owner_set=0 owner_now=0 .* o_async=1$"
+        assert_line "result kind=$kind skip=owner ignore=0 pending=0 sigio_calls=0 readable=1"
+        # No O_ASYNC: an owner, but no switch, so no signal either.
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --skip enable
+        assert_success
+        pid=$(kv pid "${lines[0]}")
+        assert_line --regexp "^setup kind=$kind skip=enable .* owner_set=$pid owner_now=$pid .* o_async=0$"
+        assert_line "result kind=$kind skip=enable ignore=0 pending=0 sigio_calls=0 readable=1"
+    done
+}
+
+@test "[SETUP-3STEPS] SIGIO set to SIG_IGN: the notification is discarded; a handler installed afterwards gets nothing, though the data waits" {
+    local kind
+    for kind in udp pipe; do
+        run_bounded 10 "$LAB/setup_steps" -k "$kind" --ignore
+        assert_success
+        assert_line --regexp "^setup kind=$kind skip=none handler=SIG_IGN .* o_async=1$"
+        assert_line "result kind=$kind skip=none ignore=1 pending=0 sigio_calls=0 readable=1"
+    done
+}
+
+@test "[NO-OWNER-NO-SIGNAL] a terminal names its own owner: on a pty without F_SETOWN, O_ASYNC makes F_GETOWN the caller, or minus its foreground group, and SIGIO comes" {
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip owner
+    skip_if_unsupported
+    assert_success
+    local pid
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=owner .* owner_set=0 owner_now=$pid pid=$pid .* o_async=1$"
+    assert_line "result kind=pty skip=owner ignore=0 pending=1 sigio_calls=1 readable=1"
+    # As a controlling terminal it has a foreground process group, and that is the owner.
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip owner --ctty
+    assert_success
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=owner .* owner_set=0 owner_now=-$pid pid=$pid pgrp=$pid o_async=1$"
+    assert_line "result kind=pty skip=owner ignore=0 pending=1 sigio_calls=1 readable=1"
+    # An owner set before is kept: the terminal only fills in a missing one.
+    run_bounded 10 "$LAB/setup_steps" -k pty --ctty
+    assert_success
+    pid=$(kv pid "${lines[0]}")
+    assert_line --index 0 --regexp "^setup kind=pty skip=none .* owner_set=$pid owner_now=$pid "
+    # Without O_ASYNC a terminal sends nothing either.
+    run_bounded 10 "$LAB/setup_steps" -k pty --skip enable
+    assert_success
+    assert_line "result kind=pty skip=enable ignore=0 pending=0 sigio_calls=0 readable=1"
 }
 
 @test "[ENABLE-FCNTL] F_SETFL O_ASYNC switches a socket to signal-driven I/O: F_GETFL shows it and SIGIO comes" {
@@ -238,21 +299,24 @@ signals_total=200 datagrams_total=200"
 }
 
 @test "[UDP-DRAIN] ten datagrams while the server is stopped: one SIGIO, one handler call reads all ten until EAGAIN" {
-    local mode
-    for mode in batch textbook; do
+    local mode polled
+    for mode in batch textbook mitigate; do
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         burst_while_stopped 10
+        # Mitigate mode's main loop polls after the handler: it finds nothing more.
+        polled=""
+        [ "$mode" = mitigate ] && polled=$'polled=0\n'
         assert_histogram "reads=10 signals=1
-signals_total=1 datagrams_total=10"
+${polled}signals_total=1 datagrams_total=10"
         stop_and_summary
         assert_equal "$(kv received)" 10
         assert_equal "$(kv echoed)" 10
     done
 }
 
-@test "the SIGHUP histogram adds up to the datagrams received, under 32 in flight, in both modes" {
+@test "the SIGHUP histogram adds up to the datagrams received, under 32 in flight, in every mode" {
     local mode
-    for mode in batch textbook; do
+    for mode in batch textbook mitigate; do
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -n 20000 -W 32
         assert_success
@@ -276,9 +340,9 @@ signals_total=1 datagrams_total=10"
     assert_equal "$(kv echoed)" 104
 }
 
-@test "sigio_echo_server echoes 100 000 datagrams with 32 in flight, in batch and in textbook mode" {
+@test "sigio_echo_server echoes 100 000 datagrams with 32 in flight, in batch, textbook and mitigate mode" {
     local mode
-    for mode in batch textbook; do
+    for mode in batch textbook mitigate; do
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         run_bounded 60 "$CLIENT" -p "$SERVER_PORT" -n 100000 -W 32 -t 50
         assert_success
@@ -414,6 +478,81 @@ signals_total=1 datagrams_total=10"
     assert_line "connected=1 f_setsig=SIGIO signals=1 si_code=POLL_ERR si_band=POLLERR recv1=ECONNREFUSED recv2=EAGAIN"
 }
 
+# --- interrupt mitigation and the ceiling loop ---------------------------------------------
+
+@test "mitigate mode, one datagram: one SIGIO, then --poll empty polls and one last look before it sleeps again" {
+    start_server "$LAB/sigio_echo_server" -p 0 --mode mitigate --poll 5
+    run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 1
+    assert_success
+    # The echo came back, so the polling has at least begun; the histogram report comes
+    # from the main loop, after the polling and the re-arm.
+    assert_histogram "reads=1 signals=1
+polled=0
+signals_total=1 datagrams_total=1"
+    stop_and_summary
+    assert_equal "$(kv signals)" 1
+    assert_equal "$(kv echoed)" 1
+    assert_equal "$(kv polls)" 6
+    assert_equal "$(kv empty_polls)" 6
+}
+
+@test "mitigate mode, ten datagrams while stopped, then one at a time: every datagram is counted once, by the handler or by a poll" {
+    start_server "$LAB/sigio_echo_server" -p 0 --mode mitigate --poll 3
+    burst_while_stopped 10
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -n 100 -W 1
+    assert_success
+    hup_report 1
+    histogram_sums
+    assert_equal "$output" 110
+    stop_and_summary
+    assert_equal "$(kv received)" 110
+    assert_equal "$(kv echoed)" 110
+    # Every poll that found nothing ended a burst of at most --poll polls, or was the last look.
+    [ "$(kv polls)" -ge "$(kv empty_polls)" ]
+}
+
+@test "loop_echo_server --mmsg (the ceiling of make bench) echoes 100 000 datagrams with 32 in flight, and truncates as the plain loop does" {
+    start_server "$LAB/loop_echo_server" -p 0 --mmsg
+    run_bounded 60 "$CLIENT" -p "$SERVER_PORT" -n 100000 -W 32 -t 50
+    assert_success
+    assert_equal "$(kv lost)" 0
+    run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 1 -s 3000 -T 300
+    assert_failure 1
+    stop_server
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_equal "$(kv received)" 100001
+    assert_equal "$(kv echoed)" 100000
+    assert_equal "$(kv truncated)" 1
+}
+
+@test "--rt (SCHED_FIFO + mlockall): as root both Figure 25.1 servers run with it; without the privilege they exit 4 naming --rt and the reason" {
+    if [ "$(id -u)" -eq 0 ]; then
+        start_server "$LAB/sigio_echo_server" -p 0 --rt
+        run grep -c '^setup done .* rt=SCHED_FIFO+mlockall$' "$SERVER_OUT"
+        assert_output 1
+        assert_equal "$(awk '{ print $41 }' "/proc/$SERVER_PID/stat")" 1 # policy 1 = SCHED_FIFO
+        run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 100 -W 8
+        assert_success
+        start_server "$LAB/loop_echo_server" -p 0 --rt
+        assert_equal "$(awk '{ print $41 }' "/proc/$SERVER_PID/stat")" 1
+        run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 100 -W 8
+        assert_success
+        command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed: the unprivileged half is not checked"
+        local prog
+        for prog in sigio_echo_server loop_echo_server; do
+            run_bounded 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+                "$LAB/$prog" -p 0 --rt
+            assert_failure 4
+            assert_output --regexp "^$prog: skipped: --rt: sched_setscheduler\(SCHED_FIFO, [0-9]+\): .*EPERM"
+        done
+    else
+        run_bounded 10 "$LAB/sigio_echo_server" -p 0 --rt
+        [ "$status" -eq 4 ] || [ "$status" -eq 0 ] || fail "exit $status"
+        [ "$status" -eq 0 ] || assert_output --partial "sigio_echo_server: skipped: --rt:"
+    fi
+}
+
 # --- bad input -----------------------------------------------------------------------------
 
 @test "sigio_echo_server: bad numbers and words are usage errors (exit 2) that name the option" {
@@ -433,7 +572,13 @@ signals_total=1 datagrams_total=10"
     assert_line --index 0 "sigio_echo_server: -w: 'lots' is not a whole number"
     run_bounded 5 "$S" --mode fast
     assert_failure 2
-    assert_line --index 0 "sigio_echo_server: --mode: 'fast' is neither batch nor textbook"
+    assert_line --index 0 "sigio_echo_server: --mode: 'fast' is not batch, textbook or mitigate"
+    run_bounded 5 "$S" --poll 0 --mode mitigate
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: --poll: 0 is out of range (1 to 1000000)"
+    run_bounded 5 "$S" --poll 10
+    assert_failure 2
+    assert_line --index 0 "sigio_echo_server: --poll: only with --mode mitigate (the other modes do not poll)"
     run_bounded 5 "$S" --enable magic
     assert_failure 2
     assert_line --index 0 "sigio_echo_server: --enable: 'magic' is neither fcntl nor ioctl"
@@ -477,9 +622,9 @@ signals_total=1 datagrams_total=10"
     assert_equal "${#lines[@]}" 1
 }
 
-@test "sigio_echo_server: a datagram larger than its buffer is reported as truncated, not echoed short, in both modes" {
+@test "sigio_echo_server: a datagram larger than its buffer is reported as truncated, not echoed short, in every mode" {
     local mode
-    for mode in batch textbook; do
+    for mode in batch textbook mitigate; do
         start_server "$LAB/sigio_echo_server" -p 0 --mode "$mode"
         run_bounded 10 "$CLIENT" -p "$SERVER_PORT" -n 1 -s 3000 -T 300
         assert_failure 1
@@ -514,11 +659,11 @@ signals_total=1 datagrams_total=10"
     assert_equal "$(kv received)" 1050000
 }
 
-@test "valgrind: sigio_echo_server in both modes, with SIGHUP and --stamps, has no errors and no leaks" {
+@test "valgrind: sigio_echo_server in every mode, with SIGHUP and --stamps, has no errors and no leaks" {
     sanitized_build && skip "valgrind cannot run sanitized programs"
     require_cmd valgrind
     local mode
-    for mode in batch textbook; do
+    for mode in batch textbook mitigate; do
         START_TIMEOUT=60 start_server valgrind -q --error-exitcode=99 --leak-check=full \
             --show-leak-kinds=all --errors-for-leak-kinds=all \
             "$LAB/sigio_echo_server" -p 0 --mode "$mode" -w 5 --stamps "$BATS_TEST_TMPDIR/stamps"
