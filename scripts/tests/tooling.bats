@@ -18,16 +18,27 @@ marked_processes() {
     return 0
 }
 
-# interrupt_tour PATTERN DELAY - start the tour in a session of its own with SIGINT at its
+# tracing_instances - the names of sigtrace's tracing instances now.
+tracing_instances() {
+    local d
+    for d in /sys/kernel/tracing/instances/sigtrace-* /sys/kernel/debug/tracing/instances/sigtrace-*; do
+        [ -d "$d" ] && echo "${d##*/}"
+    done
+    return 0
+}
+
+# interrupt_tour PATTERN DELAY [PART] - start the tour (or only its part PART, a file in
+# scripts/demo/) in a session of its own with SIGINT at its
 # default (as from a terminal), wait until its output shows PATTERN, wait DELAY seconds,
 # then send SIGINT to its process group, as ^C does. Checks that it ended within 2 s,
 # killed by SIGINT, and left no process and no temporary file. (It takes about half a
 # second on this 2-core machine under a load of 12; the margin is for busier moments.)
 interrupt_tour() {
-    local pattern=$1 delay=$2 out="$BATS_TEST_TMPDIR/tour.out" mark="$BATS_TEST_NUMBER-$$-$RANDOM"
-    local tmp="$BATS_TEST_TMPDIR/tmp" deadline t0 t1 left
+    local pattern=$1 delay=$2 script="$ROOT/scripts/demo/${3:-run}" out="$BATS_TEST_TMPDIR/tour.out" mark="$BATS_TEST_NUMBER-$$-$RANDOM"
+    local tmp="$BATS_TEST_TMPDIR/tmp" deadline t0 t1 left inst before
     mkdir -p "$tmp"
-    TMPDIR=$tmp TOUR_MARK=$mark setsid env --default-signal=INT "$ROOT/scripts/demo/run" \
+    before=$(tracing_instances)
+    TMPDIR=$tmp TOUR_MARK=$mark setsid env --default-signal=INT bash "$script" \
         >"$out" 2>&1 </dev/null 3>&- &
     TOUR_PID=$!
     wait_for_line "$out" "$pattern" 60
@@ -60,6 +71,11 @@ interrupt_tour() {
     [ -z "$left" ] || { ps -o pid,stat,args -p "$(echo "$left" | tr ' ' ,)" >&2; fail "left running after ^C: $left"; }
     run ls -A "$tmp"
     assert_output ""
+    # A tracing instance of sigtrace's that is new, and whose sigtrace has gone.
+    for inst in $(tracing_instances); do
+        [[ " $before " == *" $inst "* ]] && continue
+        kill -0 "${inst#sigtrace-}" 2>/dev/null || fail "tracing instance $inst left behind"
+    done
     run cat "$out"
     refute_output --partial "No such process"
     refute_output --partial "The tour took"
@@ -70,7 +86,11 @@ interrupt_tour() {
     interrupt_tour 'udp_echo_client .* -T 100' 0.3
     interrupt_tour 'udp_sigio-fig251.sh timing' 1
     interrupt_tour 'listen_server -p 0' 0.2
-    interrupt_tour 'plots/run --quick' 2
+}
+
+@test "^C ends the tracing and the figures parts within 2 s and leaves no tracing instance, process or file" {
+    interrupt_tour 'scripts/sigtrace --path' 0.5 60-sigtrace.sh
+    interrupt_tour 'plots/run --quick' 2 90-figures.sh
 }
 
 # ---- install-deps, with stub commands on PATH --------------------------------------------
