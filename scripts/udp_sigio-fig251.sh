@@ -63,6 +63,14 @@ if [ "${PLOTS_QUICK:-0}" = 1 ]; then count=1000; else count=5000; fi
 interval=100
 rt=()
 pin=0
+# Long words first: getopts would read "--help" as the option "-".
+for arg; do
+    case $arg in
+        --help) usage; exit 0 ;;
+        --) break ;;
+        --*) echo "udp_sigio-fig251.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
 while getopts ":D:n:i:RPh" opt; do
     case $opt in
         D) works=$OPTARG ;;

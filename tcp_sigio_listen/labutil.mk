@@ -18,7 +18,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g -gdwarf-4
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wundef -Wvla -Wcast-qual -Wpointer-arith -Wwrite-strings
-# glibc declares F_SETSIG, F_SETOWN_EX, strerrorname_np and friends only with _GNU_SOURCE.
+# glibc declares F_SETSIG, F_SETOWN_EX and friends only with _GNU_SOURCE.
 LAB_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
 ifeq ($(WERROR),1)
 WARNINGS += -Werror

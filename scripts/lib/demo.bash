@@ -13,6 +13,10 @@
 #   unserve                                       # SIGTERM, prints its summary
 #   notice "First thing." "Second thing."
 
+# A part answers -h with its header, and stops at an unknown option, before anything runs.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "${BASH_SOURCE[0]}")/cli.bash" && cli_noopts "$@"
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 DEMO_TMP=$(mktemp -d)

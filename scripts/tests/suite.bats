@@ -124,6 +124,35 @@ progs() {
     assert_failure 2
 }
 
+@test "every script in scripts/ answers -h and rejects an unknown option with exit 2, and does nothing else" {
+    local f cwd="$BATS_TEST_TMPDIR/cwd" stamp="$BATS_TEST_TMPDIR/stamp"
+    local -a scripts=()
+    mkdir -p "$cwd"
+    touch "$stamp"
+    # The scripts: what shell-files lists under scripts/, less the sourced libraries and
+    # the test files (which are not run on their own).
+    while IFS= read -r f; do
+        case $f in scripts/*.bash | scripts/*.bats) continue ;; scripts/*) ;; *) continue ;; esac
+        [ -x "$ROOT/$f" ] || continue
+        scripts+=("$f")
+    done < <("$ROOT/scripts/shell-files")
+    [ "${#scripts[@]}" -ge 30 ] || fail "only ${#scripts[@]} scripts listed: ${scripts[*]}"
+    cd "$cwd"
+    for f in "${scripts[@]}"; do
+        run_bounded 10 "$ROOT/$f" -h
+        [ "$status" -eq 0 ] || fail "$f -h: exit $status: $output"
+        [ -n "$output" ] || fail "$f -h printed nothing"
+        run_bounded 10 "$ROOT/$f" --no-such-option
+        [ "$status" -eq 2 ] || fail "$f --no-such-option: exit $status, not 2: $output"
+        [[ $output == *--no-such-option* ]] || fail "$f --no-such-option: the message does not name it: $output"
+    done
+    # Nothing was made, here or in the tree (the test results being written aside).
+    run ls -A "$cwd"
+    assert_output ""
+    run find "$ROOT" \( -path "$ROOT/test-results" -o -path "$ROOT/.git" \) -prune -o -newer "$stamp" -print
+    assert_output ""
+}
+
 @test "install-deps --check finds everything the tests use" {
     run_bounded 20 "$ROOT/scripts/install-deps" --check
     assert_success

@@ -249,3 +249,67 @@ deps() {
         assert_output ""
     done
 }
+
+# ---- the lab kit's names for error numbers and signals -----------------------------------
+
+@test "the lab kit names every error number and signal as glibc does, from its own table" {
+    local dir="$BATS_TEST_TMPDIR/names"
+    mkdir -p "$dir"
+    # The lab kit does not call glibc's name functions (glibc 2.32 and later only).
+    cp "$ROOT/udp_sigio/labutil.c" "$ROOT/udp_sigio/labutil.h" "$dir/"
+    run_bounded 60 cc -std=gnu11 -D_GNU_SOURCE -c -o "$dir/labutil.o" "$dir/labutil.c"
+    assert_success
+    run nm -u "$dir/labutil.o"
+    refute_output --partial strerrorname_np
+    refute_output --partial sigabbrev_np
+    cat >"$dir/names.c" <<'C'
+/* Every number the labs can print: error numbers 0-200, signals 1-SIGRTMAX. */
+#include "labutil.h"
+#include <errno.h>
+#include <string.h>
+int main(void)
+{
+    char buf[16];
+    int bad = 0;
+    printf("EAGAIN=%s ECONNREFUSED=%s 0=%s 200=%s SIGIO=%s SIGTERM=%s 32=%s\n", errno_name(EAGAIN),
+           errno_name(ECONNREFUSED), errno_name(0), errno_name(200), signal_name(SIGIO, buf, sizeof buf),
+           signal_name(SIGTERM, (char[16]){0}, 16), signal_name(32, (char[16]){0}, 16));
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 32))
+    for (int e = 0; e <= 200; e++) {
+        const char *glibc = strerrorname_np(e);
+        if (strcmp(errno_name(e), glibc ? glibc : "E?") != 0) {
+            printf("errno %d: table %s, glibc %s\n", e, errno_name(e), glibc ? glibc : "none");
+            bad = 1;
+        }
+    }
+    for (int s = 1; s < SIGRTMIN; s++) {
+        const char *abbrev = sigabbrev_np(s);
+        char want[16];
+        if (s == SIGIO)
+            snprintf(want, sizeof want, "SIGIO"); /* glibc: "POLL"; the suite says SIGIO */
+        else if (abbrev)
+            snprintf(want, sizeof want, "SIG%s", abbrev);
+        else
+            snprintf(want, sizeof want, "signal %d", s);
+        if (strcmp(signal_name(s, buf, sizeof buf), want) != 0) {
+            printf("signal %d: table %s, glibc %s\n", s, buf, want);
+            bad = 1;
+        }
+    }
+    printf("compared with glibc %d.%d\n", __GLIBC__, __GLIBC_MINOR__);
+#else
+    printf("not compared: glibc older than 2.32 or another C library\n");
+#endif
+    return bad;
+}
+C
+    run_bounded 60 cc -std=gnu11 -D_GNU_SOURCE -I"$dir" -o "$dir/names" "$dir/names.c" "$dir/labutil.o"
+    assert_success
+    run_bounded 10 "$dir/names"
+    assert_success
+    assert_line "EAGAIN=EAGAIN ECONNREFUSED=ECONNREFUSED 0=0 200=E? SIGIO=SIGIO SIGTERM=SIGTERM 32=signal 32"
+    if [[ $output == *"not compared"* ]]; then
+        skip "glibc's own names (2.32 and later) are not here to compare the table with"
+    fi
+    assert_line --partial "compared with glibc"
+}
