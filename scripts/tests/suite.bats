@@ -24,7 +24,7 @@ progs() {
             rm -rf "$tmp"
             cp -r "$ROOT/$lab" "$tmp"
             make -s -C "$tmp" clean >/dev/null
-            run_bounded 120 make -s -C "$tmp" CC="$cc" WERROR=1
+            run_bounded 120 make -s -j"$(nproc)" -C "$tmp" CC="$cc" WERROR=1
             assert_success
             refute_output --partial warning
         done
@@ -129,11 +129,12 @@ progs() {
     local -a scripts=()
     mkdir -p "$cwd"
     touch "$stamp"
-    # The scripts: what shell-files lists under scripts/, less the sourced libraries and
-    # the test files (which are not run on their own).
+    # The scripts: what shell-files lists under scripts/ with a #! line (the sourced
+    # libraries have none), less the test files.
     while IFS= read -r f; do
-        case $f in scripts/*.bash | scripts/*.bats) continue ;; scripts/*) ;; *) continue ;; esac
-        [ -x "$ROOT/$f" ] || continue
+        case $f in scripts/*.bats) continue ;; scripts/*) ;; *) continue ;; esac
+        head -n 1 "$ROOT/$f" | grep -q '^#!' || continue
+        [ -x "$ROOT/$f" ] || fail "$f has a #! line but cannot be run (chmod +x)"
         scripts+=("$f")
     done < <("$ROOT/scripts/shell-files")
     [ "${#scripts[@]}" -ge 30 ] || fail "only ${#scripts[@]} scripts listed: ${scripts[*]}"
