@@ -27,6 +27,27 @@ line_of() {
     printf '%s\n' "$output" | grep -E "^code=$1 "
 }
 
+# --- the first read ---------------------------------------------------------------------
+
+@test "first_setsig: K pipe writes queue K POLL_IN naming the read end, the K reads K POLL_OUT naming the write end" {
+    local mode rd wr args
+    for mode in sigwaitinfo handler; do
+        args=(-k 7)
+        if [ "$mode" = handler ]; then args+=(-H); fi
+        run_bounded 20 "$LAB/first_setsig" "${args[@]}"
+        assert_success
+        rd=$(kv read_end)
+        wr=$(kv write_end)
+        assert_equal "$(printf '%s\n' "$output" | grep -c "^si_code=POLL_IN si_fd=$rd si_band=POLLIN|POLLRDNORM$")" 7
+        assert_equal "$(printf '%s\n' "$output" | grep -c "^si_code=POLL_OUT si_fd=$wr si_band=POLLOUT|POLLWRNORM|POLLWRBAND$")" 7
+        assert_equal "$(printf '%s\n' "$output" | grep -c "^si_code=")" 14
+        assert_line "events=14 notifications=14 poll_in=7 poll_out=7 fd_match=14"
+    done
+    run_bounded 5 "$LAB/first_setsig" -k 0
+    assert_failure 2
+    assert_line --index 0 "first_setsig: -k: 0 is out of range (1 to 1000)"
+}
+
 # --- one signal or one per event ------------------------------------------------------
 
 @test "[SIGIO-NOT-QUEUED] 1000 datagrams while plain SIGIO is blocked: exactly one handler call" {
