@@ -266,6 +266,48 @@ histogram_sums() {
     done
 }
 
+@test "[ENABLE-FCNTL] a FIFO, an inotify descriptor and a pseudoterminal: both switches work, each sends POLL_IN with band 0x41" {
+    [ -c /dev/ptmx ] || skip "no pseudo-terminals here (/dev/ptmx)"
+    run_bounded 20 "$LAB/async_enable_probe"
+    assert_success
+    local kind via
+    for kind in fifo inotify pty; do
+        for via in fcntl ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 sigio=1"
+        done
+    done
+    run_bounded 20 "$LAB/async_enable_probe" --siginfo
+    assert_success
+    for kind in udp pipe fifo inotify pty; do
+        for via in fcntl ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 notified=1 sig=SIGRTMIN si_code=POLL_IN si_band=0x41 (POLLIN|POLLRDNORM)"
+        done
+    done
+    assert_line "kind=eventfd via=fcntl result=ok o_async=0 notified=0"
+}
+
+@test "[OPEN-ASYNC] O_ASYNC given to open(): F_GETFL says on, no signal comes, and off-then-on with F_SETFL or FIOASYNC changes nothing" {
+    [ -c /dev/ptmx ] || skip "no pseudo-terminals here (/dev/ptmx)"
+    run_bounded 20 "$LAB/async_enable_probe" -k fifo
+    assert_success
+    # The same FIFO with the flag switched on after open() signals (the control) ...
+    assert_line "kind=fifo via=fcntl result=ok o_async=1 sigio=1"
+    local kind via
+    for kind in fifo pty; do
+        run_bounded 20 "$LAB/async_enable_probe" -k "$kind"
+        assert_success
+        # ... with the flag given to open() it does not, whatever is tried afterwards.
+        assert_line "kind=$kind via=open result=ok o_async=1 sigio=0"
+        # "off" leaves the flag set (nothing was registered to remove), so "on" does nothing.
+        for via in open+fcntl open+ioctl; do
+            assert_line "kind=$kind via=$via result=ok o_async=1 sigio=0 o_async_after_off=1"
+        done
+    done
+    run_bounded 20 "$LAB/async_enable_probe" -k fifo --siginfo
+    assert_success
+    assert_line "kind=fifo via=open result=ok o_async=1 notified=0"
+}
+
 @test "[NO-OWNER-NO-SIGNAL] O_ASYNC without F_SETOWN: the datagrams arrive, not one signal is sent" {
     start_server "$LAB/sigio_echo_server" -p 0 --no-owner
     wait_for_line "$SERVER_OUT" '^setup done'
@@ -436,11 +478,17 @@ ${polled}signals_total=1 datagrams_total=10"
 @test "[RECV-INTERFACE] a server bound to 0.0.0.0 learns which address a client wrote to, and answers from it (private network namespace)" {
     require_cmd unshare
     require_cmd ip
-    unshare -n true 2>/dev/null || skip "cannot create a network namespace here (needs root)"
     # Everything runs inside one new namespace that has nothing but its own loopback, so
-    # binding the wildcard address there exposes nothing to any network.
+    # binding the wildcard address there exposes nothing to any network. Root makes one
+    # directly; anyone else makes it inside a user namespace of their own (unshare -rn).
+    local ns=(unshare -n) err
+    if ! unshare -n true 2>/dev/null; then
+        err=$(unshare -rn true 2>&1) ||
+            skip "no network namespace here: unshare -n needs root, and unshare -rn failed ($err)"
+        ns=(unshare -rn)
+    fi
     # shellcheck disable=SC2016 # the script's $1, $2 are its own arguments
-    run_bounded 30 unshare -n bash -c '
+    run_bounded 30 "${ns[@]}" bash -c '
         ip link set lo up || exit 1
         out=$(mktemp)
         "$1" -a 0.0.0.0 -p 0 -v >"$out" 2>&1 </dev/null 3>&- &
@@ -605,7 +653,7 @@ signals_total=1 datagrams_total=1"
     assert_line --index 0 "kernel_stamps: -n: 0 is out of range (1 to 1000)"
     run_bounded 5 "$LAB/async_enable_probe" -k socketpair
     assert_failure 2
-    assert_line --index 0 "async_enable_probe: -k: 'socketpair' is not one of udp, pipe, eventfd, timerfd, epoll"
+    assert_line --index 0 "async_enable_probe: -k: 'socketpair' is not one of udp, pipe, fifo, inotify, pty, eventfd, timerfd, epoll"
     run_bounded 5 "$LAB/async_enable_probe" -t -1
     assert_failure 2
     assert_line --index 0 "async_enable_probe: -t: -1 is out of range (1 to 10000)"
