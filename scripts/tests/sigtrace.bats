@@ -46,12 +46,14 @@ tfs() {
 }
 
 # tracefs_state - what sigtrace must leave as it found it: the tracefs mounts (but the
-# test's own) and the instances (other than those of sigtrace runs of other tests, which
+# test's own and those of other tests) and the instances (other than those of sigtrace runs of other tests, which
 # may come and go meanwhile), tracing_on, the global event enables, set_event, the trace
 # options, the tracer.
 tracefs_state() {
     tfs || return 1
-    echo "mounts: $(awk -v mine="$BATS_TEST_TMPDIR/" -v own="$TFS" '$3 == "tracefs" && $2 != own && ($2 !~ /\/sigtrace-tracefs\./ || index($2, mine) == 1)' /proc/mounts | sort | tr '\n' ' ')"
+    # The standard places, and any left under this test's directory (where sigtrace makes
+    # its private mount, TMPDIR being that directory); other tests' mounts come and go.
+    echo "mounts: $(awk -v mine="$BATS_TEST_TMPDIR/" -v own="$TFS" '$3 == "tracefs" && $2 != own && ($2 == "/sys/kernel/tracing" || $2 == "/sys/kernel/debug/tracing" || index($2, mine) == 1)' /proc/mounts | sort | tr '\n' ' ')"
     echo "instances: $(find "$TFS/instances" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -v '^sigtrace-' | sort | tr '\n' ' ')"
     echo "tracing_on: $(cat "$TFS/tracing_on")"
     echo "events/enable: $(cat "$TFS/events/enable")"
