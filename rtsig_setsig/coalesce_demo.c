@@ -8,18 +8,22 @@
  *   - with F_SETSIG and a realtime signal each event is queued with its own siginfo:
  *     si_code POLL_IN, si_fd the socket, si_band POLLIN|POLLRDNORM;
  *   - F_SETSIG back to 0 restores plain SIGIO, whose siginfo says only SI_KERNEL;
- *   - only a realtime signal queues: a standard one (SIGUSR1) coalesces like SIGIO.
+ *   - only a realtime signal queues: a standard one (SIGUSR1) coalesces like SIGIO;
+ *   - --no-siginfo: a handler installed without SA_SIGINFO after F_SETSIG is still called
+ *     once per queued event, but gets only the signal number: which descriptor, which
+ *     event, which band stay in the kernel's siginfo, out of its reach.
  *
  * Read with: TLPI §63.3 (F_SETSIG, "nonqueuing" SIGIO); chapters/rtsig_setsig.md
  * "One signal or one per event".
  *
- * Usage: coalesce_demo [--signal sigio|rt|setsig0] [-k K] [-s SIG] [-v]
+ * Usage: coalesce_demo [--signal sigio|rt|setsig0] [-k K] [-s SIG] [--no-siginfo] [-v]
  *   --signal MODE  sigio: plain SIGIO, no F_SETSIG; rt: F_SETSIG(SIG);
  *                  setsig0: F_SETSIG(SIG), then F_SETSIG(0) (default rt)
  *   -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)
  *   -s SIG         the signal for F_SETSIG (default RTMIN): SIGUSR1, SIGUSR2 (10, 12) or
  *                  RTMIN to RTMAX (34 to 64), as a number or a name (USR1, RTMIN+K, RTMAX-K);
  *                  any other is a usage error, so are -s with --signal sigio
+ *   --no-siginfo   install the handler without SA_SIGINFO (one int argument)
  *   -v             print the first 16 handler calls
  *
  * Try it:
@@ -28,13 +32,15 @@
  *   ./coalesce_demo --signal setsig0       # back to one call, SI_KERNEL
  *   ./coalesce_demo --signal rt -s 10      # SIGUSR1: full siginfo, yet coalesced
  *   ./coalesce_demo --signal rt -s 9       # refused: SIGKILL is not a signal it can use
+ *   ./coalesce_demo --signal rt --no-siginfo   # 1000 calls, but si_code=unseen
  *
  * What to observe:
  *   - "mode=sigio ... events=1000 handler_calls=1 si_code=SI_KERNEL": 999 events left no
  *     trace, and the one call cannot say which descriptor it was about (si_fd=0 here is
  *     not standard input, just an empty field);
  *   - "mode=rt ... events=1000 handler_calls=1000 si_code=POLL_IN si_fd_match=1000";
- *   - "mode=setsig0 ... handler_calls=1 si_code=SI_KERNEL other_signal=SIGRTMIN other_calls=0".
+ *   - "mode=setsig0 ... handler_calls=1 si_code=SI_KERNEL other_signal=SIGRTMIN other_calls=0";
+ *   - with --no-siginfo: "handler=plain ... handler_calls=1000 si_code=unseen si_fd=-1".
  *
  * Linux notes: realtime signals queue only up to RLIMIT_SIGPENDING, counted per user;
  * past it the kernel sends plain SIGIO instead (other_calls in rt mode; see overflow_demo).
@@ -57,17 +63,19 @@ static const char *const mode_names[] = {"sigio", "rt", "setsig0"};
 
 #define SEEN_MAX 16
 
-/* What the handler saw. The handler writes these; main reads them only after blocking the
- * signals again, so it never reads a half-written record. Each field is a volatile
- * sig_atomic_t (si_band values fit in an int). watched and sock are set before the
- * handler is installed and never change. */
-static volatile sig_atomic_t watched;     /* the signal the events should raise */
-static volatile sig_atomic_t sock = -1;   /* the socket: si_fd should name it */
+/* What the handler saw (chapters/README.md, "Data a handler shares"). The handler writes these; main
+ * reads them only after blocking the signals again, so it never reads a half-written
+ * record, and the records are plain (rule 2). The counters are lone counters, volatile
+ * sig_atomic_t all the same (rule 1). watched and sock are set before the handler is
+ * installed and never change (rule 3). */
+static int watched;                       /* the signal the events should raise */
+static int sock = -1;                     /* the socket: si_fd should name it */
 static volatile sig_atomic_t calls;       /* handler calls for `watched` */
 static volatile sig_atomic_t other_calls; /* handler calls for the other signal */
 static volatile sig_atomic_t fd_match;    /* calls whose si_fd was the socket */
 static volatile sig_atomic_t code_match;  /* calls whose si_code equalled the first one's */
-static volatile sig_atomic_t seen_code[SEEN_MAX], seen_fd[SEEN_MAX], seen_band[SEEN_MAX];
+static int seen_code[SEEN_MAX], seen_fd[SEEN_MAX];
+static long seen_band[SEEN_MAX];
 
 /* on_note - one call per delivered signal: count it and keep the first few siginfos. */
 static void on_note(int sig, siginfo_t *si, void *ctx)
@@ -81,7 +89,7 @@ static void on_note(int sig, siginfo_t *si, void *ctx)
         if (calls < SEEN_MAX) {
             seen_code[calls] = si->si_code;
             seen_fd[calls] = si->si_fd;
-            seen_band[calls] = (sig_atomic_t)si->si_band;
+            seen_band[calls] = si->si_band;
         }
         if (si->si_fd == sock)
             fd_match++;
@@ -98,17 +106,28 @@ static void on_note(int sig, siginfo_t *si, void *ctx)
  * --signal sigio, and a number past SIGRTMAX is no signal at all. */
 #define SIG_KINDS (LAB_SIG_USR | LAB_SIG_RT)
 
+/* on_bare - the same count, for a handler installed without SA_SIGINFO: the signal number
+ * is all it gets (LAB: handler-without-siginfo). */
+static void on_bare(int sig)
+{
+    if (sig != watched)
+        other_calls++;
+    else
+        calls++;
+}
+
 static void usage(FILE *out)
 {
     char choices[96];
 
     fprintf(out,
-            "usage: %s [--signal sigio|rt|setsig0] [-k K] [-s SIG] [-v]\n"
+            "usage: %s [--signal sigio|rt|setsig0] [-k K] [-s SIG] [--no-siginfo] [-v]\n"
             "  --signal MODE  sigio: plain SIGIO; rt: F_SETSIG(SIG); setsig0: F_SETSIG(SIG)\n"
             "                 then F_SETSIG(0) (default rt)\n"
             "  -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)\n"
             "  -s SIG         signal for F_SETSIG (default RTMIN), one of: %s;\n"
             "                 a number or a name (USR1, RTMIN+K, RTMAX-K); not with --signal sigio\n"
+            "  --no-siginfo   a handler without SA_SIGINFO: it sees the signal number only\n"
             "  -v             print the first %d handler calls\n"
             "  -h             this help\n"
             "example: %s --signal sigio -k 1000\n",
@@ -127,12 +146,13 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"signal", required_argument, NULL, 'm'},
+        {"no-siginfo", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     enum mode mode = MODE_RT;
     long events = 1000;
-    int sig = SIGRTMIN, verbose = 0, opt;
+    int sig = SIGRTMIN, verbose = 0, bare = 0, opt;
     const char *sig_text = NULL;
     struct udp_pair pair;
     sigset_t both;
@@ -145,6 +165,7 @@ int main(int argc, char **argv)
         case 'k': events = parse_long("-k", optarg, 1, 100000); break;
         case 's': sig = parse_signal("-s", optarg, SIG_KINDS), sig_text = optarg; break;
         case 'v': verbose = 1; break;
+        case 'n': bare = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
         }
@@ -167,9 +188,18 @@ int main(int argc, char **argv)
     /* LAB: block-before-events — handlers first (the default action of SIGIO and of every
      * realtime signal ends the process), then block both, so that every event of the run
      * finds the signal blocked and can only pile up or coalesce. */
-    on_siginfo(watched, on_note, 0);
-    if (other)
-        on_siginfo(other, on_note, 0);
+    if (bare) {
+        /* LAB: handler-without-siginfo — F_SETSIG is done below all the same. The kernel
+         * queues a full siginfo with every realtime signal whatever the handler is; a
+         * handler without SA_SIGINFO is called once for each, with the number alone. */
+        on_signal(watched, on_bare, 0);
+        if (other)
+            on_signal(other, on_bare, 0);
+    } else {
+        on_siginfo(watched, on_note, 0);
+        if (other)
+            on_siginfo(other, on_note, 0);
+    }
     block_set(sigset_of(&both, (int)watched, other, 0));
 
     /* Then the owner and the signal, then the switch. */
@@ -196,14 +226,18 @@ int main(int argc, char **argv)
     unblock_set(&both);
     block_set(&both);
 
+    /* Without SA_SIGINFO there is no siginfo to report: "unseen", not "none". */
     printf("mode=%s signal=%s getsig=%d events=%ld handler_calls=%d si_code=%s si_fd=%d "
-           "si_fd_match=%d si_code_match=%d si_band=0x%x other_signal=%s other_calls=%d\n",
+           "si_fd_match=%d si_code_match=%d si_band=0x%x other_signal=%s other_calls=%d "
+           "handler=%s\n",
            mode_names[mode], signal_name((int)watched, name, sizeof name), getsig, events,
-           (int)calls, calls ? sicode_name(seen_code[0], code_name, sizeof code_name) : "none",
-           calls ? (int)seen_fd[0] : -1, (int)fd_match, (int)code_match,
-           calls ? (unsigned)seen_band[0] : 0u,
-           other ? signal_name(other, other_name, sizeof other_name) : "none", (int)other_calls);
-    if (verbose)
+           (int)calls,
+           bare ? "unseen" : calls ? sicode_name(seen_code[0], code_name, sizeof code_name) : "none",
+           calls && !bare ? (int)seen_fd[0] : -1, (int)fd_match, (int)code_match,
+           calls && !bare ? (unsigned)seen_band[0] : 0u,
+           other ? signal_name(other, other_name, sizeof other_name) : "none", (int)other_calls,
+           bare ? "plain" : "siginfo");
+    if (verbose && !bare)
         for (int i = 0; i < calls && i < SEEN_MAX; i++)
             printf("call %d: %s\n", i + 1,
                    note_text((int)watched, seen_code[i], seen_fd[i], seen_band[i], band_text,

@@ -4,8 +4,9 @@
  *
  * Every lab folder carries an identical copy of labutil.h, labutil.c and labutil.mk, so that
  * the folder builds on its own (copy it anywhere and run make). The copy in udp_sigio/ is the
- * original; `make lint` and the suite test "lab kit copies are identical" keep the others
- * equal to it (scripts/sync-labkit copies it over).
+ * original; `make lint` and the suite test "the lab kit (labutil.h, labutil.c, labutil.mk)
+ * is identical in every lab" keep the others equal to it (scripts/sync-labkit copies it
+ * over, and refuses to overwrite a copy that was changed by hand).
  *
  * Nothing here is about signal-driven I/O itself: that stays in the programs, where the notes
  * point. These are the chores: messages and exit codes, number parsing, names for signal
@@ -70,7 +71,8 @@ _Noreturn void bad_option(int opt, char **argv);
 /* print_help - the synopsis on stdout, exit 0 (for -h). */
 _Noreturn void print_help(void);
 
-/* errno_name - "EAGAIN" for EAGAIN; "E?" for a number it does not know. */
+/* errno_name - "EAGAIN" for EAGAIN, "0" for 0, "E?" for a number it does not know. From the
+ * suite's own table: the names glibc 2.32's strerrorname_np gives, on any C library. */
 const char *errno_name(int err);
 
 /* ---- numbers on the command line ----------------------------------------------------- */
@@ -86,8 +88,9 @@ int parse_port(const char *what, const char *text);
 
 /* ---- signals: names, handlers, masks ------------------------------------------------- */
 
-/* signal_name - "SIGIO" (never glibc's "SIGPOLL" for the same number), "SIGRTMIN+2";
- * buf must hold 16 bytes. */
+/* signal_name - "SIGIO" (never glibc's "SIGPOLL" for the same number), "SIGRTMIN+2",
+ * "signal 32" for a number with no name; from the suite's own table (glibc's sigabbrev_np
+ * names, without needing glibc 2.32). buf must hold 16 bytes. */
 const char *signal_name(int sig, char *buf, size_t len);
 
 /*

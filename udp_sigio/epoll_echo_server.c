@@ -53,7 +53,8 @@
 #define DRAIN_MAX 256
 
 /* Set by the SIGINT/SIGTERM and SIGHUP handlers; they run only inside epoll_pwait or
- * during the -w work, and the loop looks at the flags right after either. */
+ * during the -w work, and the loop looks at the flags right after either. Flags:
+ * volatile sig_atomic_t (chapters/README.md, "Data a handler shares", rule 1). */
 static volatile sig_atomic_t stop_requested, hup_requested;
 
 static void on_stop(int sig)

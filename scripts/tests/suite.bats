@@ -24,7 +24,7 @@ builds_alone() {
         rm -rf "$tmp"
         cp -r "$ROOT/$lab" "$tmp"
         make -s -C "$tmp" clean >/dev/null
-        run_bounded 120 make -s -C "$tmp" CC="$1" WERROR=1
+        run_bounded 120 make -s -j"$(nproc)" -C "$tmp" CC="$1" WERROR=1
         assert_success
         refute_output --partial warning
     done
@@ -44,6 +44,39 @@ builds_alone() {
         for f in labutil.h labutil.c labutil.mk; do
             cmp "$ROOT/udp_sigio/$f" "$ROOT/$lab/$f" || fail "$lab/$f differs: run scripts/sync-labkit"
         done
+    done
+}
+
+@test "sync-labkit copies a changed original over older copies, and refuses (exit 1, naming it) to overwrite a copy changed by hand" {
+    local tmp=$BATS_TEST_TMPDIR/kit f
+    mkdir -p "$tmp/scripts" "$tmp/udp_sigio" "$tmp/lab2"
+    cp "$ROOT/scripts/sync-labkit" "$tmp/scripts/"
+    for f in labutil.h labutil.c labutil.mk; do
+        echo "v1 $f" >"$tmp/udp_sigio/$f"
+        cp "$tmp/udp_sigio/$f" "$tmp/lab2/$f"
+    done
+    git -C "$tmp" init -q
+    git -C "$tmp" add -A
+    git -C "$tmp" -c user.name=t -c user.email=t@example.invalid commit -qm v1
+    # The original changed: the copy is an earlier version of it, so it is updated.
+    echo v2 >>"$tmp/udp_sigio/labutil.c"
+    run "$tmp/scripts/sync-labkit"
+    assert_success
+    assert_output "updated lab2/labutil.c"
+    cmp "$tmp/udp_sigio/labutil.c" "$tmp/lab2/labutil.c"
+    # A fix made in a copy: named, refused, and nothing else copied either.
+    echo fix >>"$tmp/lab2/labutil.h"
+    echo v2 >>"$tmp/udp_sigio/labutil.mk"
+    run "$tmp/scripts/sync-labkit"
+    assert_failure 1
+    assert_output --partial "lab2/labutil.h differs from udp_sigio/labutil.h"
+    grep -qx fix "$tmp/lab2/labutil.h"
+    ! cmp -s "$tmp/udp_sigio/labutil.mk" "$tmp/lab2/labutil.mk" || fail "labutil.mk was copied after all"
+    # --force overwrites it.
+    run "$tmp/scripts/sync-labkit" --force
+    assert_success
+    for f in labutil.h labutil.c labutil.mk; do
+        cmp "$tmp/udp_sigio/$f" "$tmp/lab2/$f"
     done
 }
 
@@ -131,6 +164,36 @@ builds_alone() {
     assert_line --regexp '^  pass  \[BSD-SIGURG\] '
     run_bounded 5 "$ROOT/scripts/claims" no_such_lab
     assert_failure 2
+}
+
+@test "every script in scripts/ answers -h and rejects an unknown option with exit 2, and does nothing else" {
+    local f cwd="$BATS_TEST_TMPDIR/cwd" stamp="$BATS_TEST_TMPDIR/stamp"
+    local -a scripts=()
+    mkdir -p "$cwd"
+    touch "$stamp"
+    # The scripts: what shell-files lists under scripts/ with a #! line (the sourced
+    # libraries have none), less the test files.
+    while IFS= read -r f; do
+        case $f in scripts/*.bats) continue ;; scripts/*) ;; *) continue ;; esac
+        head -n 1 "$ROOT/$f" | grep -q '^#!' || continue
+        [ -x "$ROOT/$f" ] || fail "$f has a #! line but cannot be run (chmod +x)"
+        scripts+=("$f")
+    done < <("$ROOT/scripts/shell-files")
+    [ "${#scripts[@]}" -ge 30 ] || fail "only ${#scripts[@]} scripts listed: ${scripts[*]}"
+    cd "$cwd"
+    for f in "${scripts[@]}"; do
+        run_bounded 10 "$ROOT/$f" -h
+        [ "$status" -eq 0 ] || fail "$f -h: exit $status: $output"
+        [ -n "$output" ] || fail "$f -h printed nothing"
+        run_bounded 10 "$ROOT/$f" --no-such-option
+        [ "$status" -eq 2 ] || fail "$f --no-such-option: exit $status, not 2: $output"
+        [[ $output == *--no-such-option* ]] || fail "$f --no-such-option: the message does not name it: $output"
+    done
+    # Nothing was made, here or in the tree (the test results being written aside).
+    run ls -A "$cwd"
+    assert_output ""
+    run find "$ROOT" \( -path "$ROOT/test-results" -o -path "$ROOT/.git" \) -prune -o -newer "$stamp" -print
+    assert_output ""
 }
 
 @test "make claims fails and names the file when a test file cannot run its tests (setup_file fails)" {
