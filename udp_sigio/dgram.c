@@ -7,6 +7,9 @@
 #include "labutil.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <sys/mman.h>
 #include <inttypes.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -207,4 +210,25 @@ void dgram_stamps_close(FILE *stamps, const char *path)
 {
     if (fclose(stamps) == EOF)
         die("fclose(%s)", path);
+}
+
+const char *dgram_realtime(const char *option)
+{
+    struct sched_param sp = {.sched_priority = DGRAM_RT_PRIORITY};
+
+    if (sched_setscheduler(0, SCHED_FIFO, &sp) == -1) {
+        if (errno == EPERM)
+            skip_exit("%s: sched_setscheduler(SCHED_FIFO, %d): %s (EPERM): needs root, "
+                      "CAP_SYS_NICE or RLIMIT_RTPRIO >= %d", option, DGRAM_RT_PRIORITY,
+                      strerror(errno), DGRAM_RT_PRIORITY);
+        die("%s: sched_setscheduler(SCHED_FIFO, %d)", option, DGRAM_RT_PRIORITY);
+    }
+    if (mlockall(MCL_CURRENT | MCL_FUTURE) == -1) {
+        if (errno == EPERM || errno == ENOMEM)
+            skip_exit("%s: mlockall(MCL_CURRENT|MCL_FUTURE): %s (%s): needs root, "
+                      "CAP_IPC_LOCK or a larger RLIMIT_MEMLOCK", option, strerror(errno),
+                      errno_name(errno));
+        die("%s: mlockall(MCL_CURRENT|MCL_FUTURE)", option);
+    }
+    return "SCHED_FIFO+mlockall";
 }

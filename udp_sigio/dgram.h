@@ -125,4 +125,15 @@ void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t pr
 /* dgram_stamps_close - flush and close the file; dies if the data did not reach it. */
 void dgram_stamps_close(FILE *stamps, const char *path);
 
+/*
+ * dgram_realtime - the --rt option of the Figure 25.1 servers: run under SCHED_FIFO at
+ * priority DGRAM_RT_PRIORITY and lock all memory (mlockall), as a time server does, so that
+ * neither an ordinary process nor a page fault comes between an arrival and the code that
+ * notes it. Exits 4 ("not supported here") with the reason when it is not permitted: both
+ * need root, CAP_SYS_NICE / CAP_IPC_LOCK, or large enough RLIMIT_RTPRIO / RLIMIT_MEMLOCK.
+ * Returns a short description for the program's report line.
+ */
+#define DGRAM_RT_PRIORITY 10
+const char *dgram_realtime(const char *option);
+
 #endif

@@ -3,7 +3,8 @@
 # our own code, for five ways of being told a datagram arrived.
 # Run: gnuplot -c delivery-latency.gp delivery-latency.txt out.png [subtitle]
 # Data: mode p50_us p99_us max_us
-set terminal pngcairo noenhanced size 900,520 font "sans,11"
+# PNG, or SVG (for slides) when the output file name ends in .svg
+if (strstrt(ARG2, ".svg") > 0) { set terminal svg noenhanced size 900,520 font "sans,11" background "white" } else { set terminal pngcairo noenhanced size 900,520 font "sans,11" }
 set output ARG2
 set title "Delivery latency: kernel receive stamp to first user code\n".ARG3
 set style data histograms

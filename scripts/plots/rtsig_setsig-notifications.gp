@@ -2,7 +2,8 @@
 # rtsig_setsig-notifications.gp DATA OUT.png LIMIT - events made while the signal was
 # blocked against notifications delivered: plain SIGIO (always one), a realtime signal
 # (one per event), and the realtime signal under RLIMIT_SIGPENDING = LIMIT.
-set terminal pngcairo noenhanced size 900,600 font ",11"
+# PNG, or SVG (for slides) when the output file name ends in .svg
+if (strstrt(ARG2, ".svg") > 0) { set terminal svg noenhanced size 900,600 font "sans,11" background "white" } else { set terminal pngcairo noenhanced size 900,600 font ",11" }
 set output ARG2
 limit = real(ARG3)
 set title sprintf("Notifications delivered for K events while the signal was blocked:\nplain SIGIO vs F_SETSIG realtime signal, and the realtime queue at RLIMIT_SIGPENDING = %d", limit)

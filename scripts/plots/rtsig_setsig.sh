@@ -5,6 +5,8 @@
 # signal (F_SETSIG), and for the realtime signal under RLIMIT_SIGPENDING = L, where the
 # queue overflows into one plain SIGIO. PLOTS_QUICK=1 takes fewer values of K.
 set -euo pipefail
+# shellcheck source=scripts/plots/draw.bash
+. "$(dirname "$0")/draw.bash"
 dir=${1:?usage: rtsig_setsig.sh DIR}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 lab="$root/rtsig_setsig"
@@ -47,5 +49,5 @@ kv() {
     done
 } >"$data"
 
-gnuplot -c "$root/scripts/plots/rtsig_setsig-notifications.gp" "$data" \
+draw "$root/scripts/plots/rtsig_setsig-notifications.gp" "$data" \
     "$dir/rtsig_setsig-notifications.png" "$limit"

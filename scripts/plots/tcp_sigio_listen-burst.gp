@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tcp_sigio_listen-burst.gp DATA OUT.png - signals and accepts per signal against burst size.
 # DATA: rows "connections_per_burst burst signals connections" (scripts/plots/tcp_sigio_listen.sh).
-set terminal pngcairo noenhanced size 1100,480 font ",10"
+# PNG, or SVG (for slides) when the output file name ends in .svg
+if (strstrt(ARG2, ".svg") > 0) { set terminal svg noenhanced size 1100,480 font "sans,10" background "white" } else { set terminal pngcairo noenhanced size 1100,480 font ",10" }
 set output ARG2
 set multiplot layout 1,2 title "SIGIO on a listening TCP socket (listen_server): bursts of 1, 10 and 100 connections"
 

@@ -8,6 +8,8 @@
 # DIR/tcp_sigio_listen-burst.png with scripts/plots/tcp_sigio_listen-burst.gp.
 # PLOTS_QUICK=1 makes 5 bursts of each size instead of 20 (the demo uses it).
 set -euo pipefail
+# shellcheck source=scripts/plots/draw.bash
+. "$(dirname "$0")/draw.bash"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${1:?usage: tcp_sigio_listen.sh DIR}
@@ -43,4 +45,4 @@ data="$dir/tcp_sigio_listen-burst.txt"
     done
 } >"$data"
 
-gnuplot -c "$here/tcp_sigio_listen-burst.gp" "$data" "$dir/tcp_sigio_listen-burst.png"
+draw "$here/tcp_sigio_listen-burst.gp" "$data" "$dir/tcp_sigio_listen-burst.png"

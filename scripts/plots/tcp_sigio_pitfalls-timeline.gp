@@ -7,7 +7,8 @@
 if (ARGC < 2) { print "usage: gnuplot -c tcp_sigio_pitfalls-timeline.gp DATA OUT.png [DELAY]"; exit }
 delay = ARGC >= 3 ? ARG3 : "a delay"
 
-set terminal pngcairo noenhanced size 1100,820 font ",11"
+# PNG, or SVG (for slides) when the output file name ends in .svg
+if (strstrt(ARG2, ".svg") > 0) { set terminal svg noenhanced size 1100,820 font "sans,11" background "white" } else { set terminal pngcairo noenhanced size 1100,820 font ",11" }
 set output ARG2
 set datafile separator "\t"
 
@@ -31,6 +32,7 @@ lo(t) = t < 0.006 ? 0.006 : t
 y(step, n, below) = below ? step + 0.08 + 0.14 * n : step - 0.08 - 0.14 * n
 
 plot ARG1 index 0 using (NaN):1:ytic(2) notitle, \
+     ARG1 index 0 using (0.007):1:(($3 + $4) == 0 ? "no signal" : "") with labels left tc rgb "#777777" notitle, \
      ARG1 index 1 using (lo($4)):(y($2, $9, 0)):(colour(strcol(6), strcol(5))) \
          with points pt 6 ps 1.1 lc rgb variable notitle, \
      ARG1 index 2 using (lo($4)):(y($2, $9, 1)):(colour(strcol(6), strcol(5))) \

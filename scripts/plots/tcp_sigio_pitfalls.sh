@@ -9,6 +9,8 @@
 # without them it prints one line saying why, draws nothing and exits 0. The whole figure
 # takes about two seconds, so PLOTS_QUICK=1 changes nothing.
 set -uo pipefail
+# shellcheck source=scripts/plots/draw.bash
+. "$(dirname "$0")/draw.bash"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${1:?usage: tcp_sigio_pitfalls.sh DIR}
@@ -49,10 +51,14 @@ fi
     echo "#   (block 1) and through scripts/tcp_sigio_pitfalls-netns.sh (block 2)"
     sed -n 's/^# delay: /# namespaces: delay by /p' "$tmp/netns"
     echo "# kernel: $(uname -r)   date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "# block 0 columns: step (number) condition"
+    echo "# block 0 columns: step (number) condition loopback_signals namespace_signals"
     echo "# blocks 1 and 2 columns (tab-separated): mode step condition t_ms (ms since the step's"
     echo "#   action began) signal si_code si_band si_fd n (0, 1, ...: order within the step)"
-    awk -F'\t' 'NR > 1 { printf "%d\t%s\n", NR - 1, $1 }' "$tmp/steps"
+    # Each step with how many signals it had in each run: a row with none says so.
+    awk -F'\t' -v OFS='\t' 'FILENAME == ARGV[1] { if (FNR > 1) lo[$2]++; next }
+        FILENAME == ARGV[2] { if (!/^#/ && ++seen > 1) ns[$2]++; next }
+        FNR > 1 { print FNR - 1, $1, lo[FNR - 1] + 0, ns[FNR - 1] + 0 }' \
+        "$tmp/loopback" "$tmp/netns" "$tmp/steps"
     printf '\n\n'
     tail -n +2 "$tmp/loopback" | number_within_step
     printf '\n\n'
@@ -60,4 +66,4 @@ fi
 } >"$data"
 
 delay=$(sed -n 's/^# delay: \([^(]*\).*/\1/p' "$tmp/netns")
-gnuplot -c "$here/tcp_sigio_pitfalls-timeline.gp" "$data" "$png" "${delay% }" || exit 1
+draw "$here/tcp_sigio_pitfalls-timeline.gp" "$data" "$png" "${delay% }" || exit 1

@@ -7,6 +7,8 @@
 #   udp_sigio-reads.png   datagrams read per SIGIO handler call, textbook and batch modes
 # Data files (with a '#' header) go next to the PNGs. PLOTS_QUICK=1: short runs.
 set -euo pipefail
+# shellcheck source=scripts/plots/draw.bash
+. "$(dirname "$0")/draw.bash"
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 dir=${1:?usage: udp_sigio.sh DIR}
@@ -26,7 +28,7 @@ data=$dir/udp_sigio-fig251.txt
     "$driver" timing
 } >"$data.tmp"
 mv "$data.tmp" "$data"
-gnuplot -c "$here/udp_sigio-fig251.gp" "$data" "$dir/udp_sigio-fig251.png"
+draw "$here/udp_sigio-fig251.gp" "$data" "$dir/udp_sigio-fig251.png"
 
 data=$dir/udp_sigio-reads.txt
 {
@@ -35,4 +37,4 @@ data=$dir/udp_sigio-reads.txt
     "$driver" reads
 } >"$data.tmp"
 mv "$data.tmp" "$data"
-gnuplot -c "$here/udp_sigio-reads.gp" "$data" "$dir/udp_sigio-reads.png"
+draw "$here/udp_sigio-reads.gp" "$data" "$dir/udp_sigio-reads.png"
