@@ -136,8 +136,8 @@ fi
 echo "# tcp_events across network namespaces $ns_us (us, $addr_us) and $ns_peer (peer, $addr_peer)"
 echo "# delay: $how"
 echo "# kernel: $(uname -r)"
-ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
-    --peer-netns "/run/netns/$ns_peer" "${args[@]}" &
+setsid ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
+    --peer-netns "/run/netns/$ns_peer" "${args[@]}" </dev/null 3>&- &
 child=$!
 wait "$child"
 status=$?

@@ -55,7 +55,7 @@ show() {
 serve() {
     local out="$DEMO_TMP/server.out" line deadline=$((SECONDS + 10))
     printf '%s$ %s &%s\n' "$C" "$*" "$R"
-    "$@" >"$out" 2>&1 </dev/null &
+    setsid "$@" >"$out" 2>&1 </dev/null 3>&- &
     SERVER_PID=$!
     DEMO_PIDS+=("$SERVER_PID")
     until line=$(grep -m1 '^listening on' "$out"); do

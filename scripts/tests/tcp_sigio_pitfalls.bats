@@ -240,7 +240,7 @@ netns_names() {
     require_cmd ip
     local out="$BATS_TEST_TMPDIR/netns.out" pid ns deadline=$((SECONDS + 20))
     # -q 300: a longer walk (several seconds), so that SIGTERM finds tcp_events running
-    "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh" -- --mode rt -q 300 >"$out" 2>&1 3>&- &
+    setsid "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh" -- --mode rt -q 300 >"$out" 2>&1 </dev/null 3>&- &
     pid=$!
     until grep -q '^# delay' "$out" 2>/dev/null; do
         if wait_pid_exit "$pid" 0; then
