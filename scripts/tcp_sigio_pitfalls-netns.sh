@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # tcp_sigio_pitfalls-netns.sh - run tcp_events across two network namespaces joined by a veth
 # pair with a delay, so that data arriving and the ACK that frees our output buffer are
-# separate in time (on loopback they come within microseconds, in one signal).
+# separate in time (on loopback the answer segment carries the ACK: one packet, both events).
+# TCP_EVENTS_ARGS "--mode live --format signals" shows the handler calls of plain SIGIO.
 #
 #   scripts/tcp_sigio_pitfalls-netns.sh [--shaper auto|netem|tbf] [-d MS] [-- TCP_EVENTS_ARGS...]
 #

@@ -13,7 +13,7 @@
  * Read with: UNP §25.2 "SIGIO with TCP Sockets" (TCPv2 p.439); TLPI §63.3 (F_SETSIG, Table 63-7);
  * chapters/tcp_sigio_pitfalls.md.
  *
- * Usage: tcp_events [--format table|tsv|signals] [--mode both|plain|rt] [-q MS]
+ * Usage: tcp_events [--format table|tsv|signals] [--mode both|plain|rt|live] [-q MS]
  *                   [--local ADDR] [--peer ADDR] [--peer-netns PATH]
  *   defaults: --format table --mode both -q 20 --local 127.0.0.1 --peer 127.0.0.1
  *
@@ -32,14 +32,19 @@
  *   - peer_half_close: POLL_IN twice; fin_after_own_shutdown: POLL_HUP then POLL_IN;
  *   - data_and_ack (the book's example: data arrives while our data is acknowledged): one
  *     plain SIGIO, but POLL_IN and POLL_OUT with F_SETSIG;
- *   - the plain column never exceeds one SIGIO per step, and "plain si_code" says SI_KERNEL.
+ *   - the plain column never exceeds one SIGIO per step, and "plain si_code" says SI_KERNEL;
+ *   - --mode live: plain SIGIO let in during each step, so the handler runs as each signal
+ *     comes; on loopback data_and_ack still gives one call (the answer segment itself
+ *     carries the ACK that frees our buffer), across delayed namespaces it can give more,
+ *     and none of them says which event it was.
  *
  * Linux notes: a state change signals only where TCP calls sk_wake_async() itself, so the
  * local side of a close is silent; POLL_OUT needs a prior "no space" episode (EAGAIN, a
  * short write, or poll() finding the socket unwritable); a peer's FIN gives two POLL_IN
  * (POLL_HUP first if we had shut down our side); out-of-band data gives SIGURG plus, with
- * F_SETSIG, POLL_PRI and two POLL_IN. Signals are blocked during each step and collected when
- * it is over, so the counts are the same in every run.
+ * F_SETSIG, POLL_PRI and two POLL_IN. In plain and rt mode the signals are blocked during each
+ * step and collected when it is over, so the counts are the same in every run; in live mode
+ * they are not, and the counts depend on timing.
  */
 #include "labutil.h"
 
@@ -99,10 +104,14 @@ struct seen {
 };
 
 /*
- * Filled by on_io() in plain mode and by collect_rt() in rt mode. The handler writes them
- * only while the main program has SIGIO and SIGURG unblocked inside ppoll() (release_plain);
- * everywhere else the main program reads and resets them with both signals blocked, so the
- * array needs no sig_atomic_t. The count is sig_atomic_t because the handler increments it.
+ * Filled by on_io() in plain and live mode and by collect_rt() in rt mode. Shared with the
+ * handler (chapters/README.md, "Data a handler shares"): the handler writes them only while
+ * the main program has SIGIO and SIGURG unblocked (inside ppoll() in release_plain, or for
+ * a whole step in live mode, where the main program does not look at them); the main
+ * program reads and resets them only with both signals blocked, so plain types would do.
+ * The count and the overflow flag are volatile sig_atomic_t all the same, as lone flags
+ * and counters are everywhere in the suite. The handlers block each other (sa_mask in
+ * main), so one record() never interrupts another.
  */
 static struct seen seen[MAX_SEEN];
 static volatile sig_atomic_t nseen;
@@ -121,6 +130,7 @@ struct config {
     const char *local_text, *peer_text, *peer_netns;
     long quiet_ms;
     int modes[NMODES];
+    int live; /* --mode live: the plain walk with SIGIO and SIGURG let in during each step */
 };
 
 /* The state of one walk. Observed sockets have O_ASYNC; peer sockets never do. */
@@ -138,13 +148,14 @@ struct walk {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [--format table|tsv|signals] [--mode both|plain|rt] [-q MS]\n"
+            "usage: %s [--format table|tsv|signals] [--mode both|plain|rt|live] [-q MS]\n"
             "          [--local ADDR] [--peer ADDR] [--peer-netns PATH]\n"
             "  --format F        table (default): one row per step for people;\n"
             "                    tsv: condition book plain_signals rt_signals rt_codes;\n"
             "                    signals: one line per signal with its time in the step\n"
             "                    (rt: when it came; plain: when the handler ran, at the end)\n"
-            "  --mode M          both (default), plain (SIGIO only) or rt (F_SETSIG only)\n"
+            "  --mode M          both (default), plain (SIGIO only) or rt (F_SETSIG only);\n"
+            "                    live: plain SIGIO let in during each step, handled as it comes\n"
             "  -q MS             quiet time that ends a step's collection (default 20, 1 to 1000)\n"
             "  --local ADDR      address of our side (default 127.0.0.1)\n"
             "  --peer ADDR       address of the peer's side (default 127.0.0.1)\n"
@@ -262,6 +273,17 @@ static void step_begin(struct walk *w, enum step st)
     nseen = 0;
     seen_overflow = 0;
     results[w->mode][st].t0_ns = now_ns(CLOCK_MONOTONIC);
+    /* LAB: live-unblocked — live mode: SIGIO and SIGURG are let in for the whole step, so
+     * each signal reaches the handler when it comes, as in a real program, instead of
+     * waiting, merged, until the step is over. */
+    if (w->mode == MODE_PLAIN && w->cfg->live) {
+        sigset_t io;
+        sigemptyset(&io);
+        sigaddset(&io, SIGIO);
+        sigaddset(&io, SIGURG);
+        if (sigprocmask(SIG_UNBLOCK, &io, NULL) == -1)
+            die("sigprocmask(SIG_UNBLOCK, SIGIO SIGURG)");
+    }
 }
 
 static void step_end(struct walk *w)
@@ -273,6 +295,8 @@ static void step_end(struct walk *w)
     else
         while (collect_rt(w, w->cfg->quiet_ms) > 0)
             ; /* until quiet_ms pass without a signal */
+    if (sigprocmask(SIG_BLOCK, &w->io_signals, NULL) == -1) /* live mode let them in */
+        die("sigprocmask(SIG_BLOCK, SIGIO SIGURG RT_SIGNAL)");
     if (seen_overflow)
         fail("step %s: more than %d signals", steps[w->current].name, MAX_SEEN);
     r->n = nseen;
@@ -335,8 +359,10 @@ static void connect_to(int fd, int listen_fd)
 
     if (getsockname(listen_fd, (struct sockaddr *)&ss, &len) == -1)
         die("getsockname(%d)", listen_fd);
-    /* A non-blocking socket (ours) says EINPROGRESS; the handshake finishes in the kernel. */
-    if (connect(fd, (struct sockaddr *)&ss, len) == -1 && errno != EINPROGRESS)
+    /* A non-blocking socket (ours) says EINPROGRESS; the handshake finishes in the kernel.
+     * A blocking one (the peer's) says EINTR when, in live mode, our handler ran in the
+     * middle: the handshake goes on all the same, and the caller waits for its end. */
+    if (connect(fd, (struct sockaddr *)&ss, len) == -1 && errno != EINPROGRESS && errno != EINTR)
         die("connect(%s)", sockaddr_text((struct sockaddr *)&ss, text, sizeof text));
 }
 
@@ -674,6 +700,12 @@ static const char *codes(const struct walk *rtw, enum step st, const char *sep, 
     return buf;
 }
 
+/* mode_label - the name of a walk in the output: live is the plain walk, unblocked. */
+static const char *mode_label(const struct config *cfg, int m)
+{
+    return m == MODE_PLAIN && cfg->live ? "live" : mode_names[m];
+}
+
 static int count_of(enum mode m, int signo, enum step st)
 {
     int n = 0;
@@ -688,7 +720,7 @@ static void print_tsv(const struct config *cfg, const struct walk *rtw)
 {
     char buf[512];
 
-    printf("condition\tbook\tplain_signals\trt_signals\trt_codes\n");
+    printf("condition\tbook\t%s_signals\trt_signals\trt_codes\n", mode_label(cfg, MODE_PLAIN));
     for (int st = 0; st < NSTEPS; st++) {
         printf("%s\t%s\t", steps[st].name, steps[st].book);
         if (cfg->modes[MODE_PLAIN])
@@ -702,7 +734,7 @@ static void print_tsv(const struct config *cfg, const struct walk *rtw)
     }
 }
 
-static void print_signals(void)
+static void print_signals(const struct config *cfg)
 {
     char a[16], b[16], c[128];
 
@@ -711,7 +743,7 @@ static void print_signals(void)
         for (int st = 0; st < NSTEPS; st++)
             for (int i = 0; i < results[m][st].n; i++) {
                 const struct seen *s = &results[m][st].sig[i];
-                printf("%s\t%d\t%s\t%.3f\t%s\t%s\t%s\t%d\n", mode_names[m], st + 1, steps[st].name,
+                printf("%s\t%d\t%s\t%.3f\t%s\t%s\t%s\t%d\n", mode_label(cfg, m), st + 1, steps[st].name,
                        (double)(s->t_ns - results[m][st].t0_ns) / 1e6,
                        signal_name(s->signo, a, sizeof a), sicode_name(s->code, b, sizeof b),
                        band_names(s->band, c, sizeof c), s->fd);
@@ -736,10 +768,11 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
     char plain[32], list[512], a[16], b[128];
 
     printf("What SIGIO tells you on a TCP socket, one condition at a time (UNP §25.2, TCPv2 p.439)\n");
-    printf("plain = handler calls with plain SIGIO; realtime = signals queued with F_SETSIG %s\n\n",
+    printf("%s = handler calls with plain SIGIO%s; realtime = signals queued with F_SETSIG %s\n\n",
+           mode_label(cfg, MODE_PLAIN), cfg->live ? ", let in during the step" : "",
            signal_name(RT_SIGNAL, a, sizeof a));
-    printf("%-23s %-37s %-11s %s\n", "condition", "TCPv2 p.439 says SIGIO for", "plain",
-           "realtime (si_code of each)");
+    printf("%-23s %-37s %-11s %s\n", "condition", "TCPv2 p.439 says SIGIO for",
+           mode_label(cfg, MODE_PLAIN), "realtime (si_code of each)");
     for (int st = 0; st < NSTEPS; st++)
         printf("%-23s %-37s %-11s %s\n", steps[st].name, steps[st].book,
                cfg->modes[MODE_PLAIN] ? plain_column(st, plain, sizeof plain) : "-",
@@ -769,8 +802,8 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
                 else
                     other++;
             }
-        printf("plain si_code: %d of %d handler calls had SI_KERNEL with si_fd 0 and si_band 0\n",
-               kernel, kernel + other);
+        printf("%s si_code: %d of %d handler calls had SI_KERNEL with si_fd 0 and si_band 0\n",
+               mode_label(cfg, MODE_PLAIN), kernel, kernel + other);
     }
     int m = cfg->modes[MODE_PLAIN] ? MODE_PLAIN : MODE_RT;
     printf("after rst_error, recv() on our socket said %s\n", errno_name(rst_errno[m]));
@@ -787,7 +820,7 @@ int main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    struct config cfg = {"127.0.0.1", "127.0.0.1", NULL, 20, {1, 1}};
+    struct config cfg = {"127.0.0.1", "127.0.0.1", NULL, 20, {1, 1}, 0};
     const char *format = "table";
     int opt;
 
@@ -806,8 +839,10 @@ int main(int argc, char **argv)
                 cfg.modes[MODE_PLAIN] = 1, cfg.modes[MODE_RT] = 0;
             else if (!strcmp(optarg, "rt"))
                 cfg.modes[MODE_PLAIN] = 0, cfg.modes[MODE_RT] = 1;
+            else if (!strcmp(optarg, "live"))
+                cfg.modes[MODE_PLAIN] = 1, cfg.modes[MODE_RT] = 0, cfg.live = 1;
             else
-                usage_error("--mode: '%s' is not both, plain or rt", optarg);
+                usage_error("--mode: '%s' is not both, plain, rt or live", optarg);
             break;
         case 'q': cfg.quiet_ms = parse_long("-q", optarg, 1, 1000); break;
         case 'L': cfg.local_text = optarg; break;
@@ -848,14 +883,26 @@ int main(int argc, char **argv)
 
     /* LAB: handler-before-owner — handlers first, and every I/O signal blocked, before any
      * socket gets an owner: SIGIO's default action would end the process. */
-    on_siginfo(SIGIO, on_io, 0);
-    on_siginfo(SIGURG, on_io, 0);
     sigemptyset(&w.io_signals);
     sigaddset(&w.io_signals, SIGIO);
     sigaddset(&w.io_signals, SIGURG);
     sigaddset(&w.io_signals, RT_SIGNAL);
     if (sigprocmask(SIG_BLOCK, &w.io_signals, NULL) == -1)
         die("sigprocmask(SIG_BLOCK, SIGIO SIGURG RT_SIGNAL)");
+    /* LAB: handlers-mask-each-other — both signals run on_io(), which appends to seen[];
+     * while one runs, the other is blocked (sa_mask), so a SIGURG cannot interrupt a
+     * SIGIO half-way through its record, or the other way round. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_io;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART; /* live mode: the peer's blocking calls go on */
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGIO);
+    sigaddset(&sa.sa_mask, SIGURG);
+    if (sigaction(SIGIO, &sa, NULL) == -1)
+        die("sigaction(SIGIO)");
+    if (sigaction(SIGURG, &sa, NULL) == -1)
+        die("sigaction(SIGURG)");
 
     for (int m = 0; m < NMODES; m++) {
         if (!cfg.modes[m])
@@ -870,7 +917,7 @@ int main(int argc, char **argv)
     if (!strcmp(format, "tsv"))
         print_tsv(&cfg, &rtw);
     else if (!strcmp(format, "signals"))
-        print_signals();
+        print_signals(&cfg);
     else
         print_table(&cfg, &rtw);
     return EXIT_OK;

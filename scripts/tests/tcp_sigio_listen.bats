@@ -140,6 +140,21 @@ signals_total=$n connections_total=$n"
 
 # --- clients, load, resources ---------------------------------------------------------
 
+@test "[TCP-LISTEN-ONLY] shutdown() of the listener raises one POLL_ERR (band POLLERR), then accept says EINVAL; SHUT_WR raises nothing" {
+    local how
+    for how in rdwr rd; do
+        run_bounded 10 "$LAB/listener_events" --how "$how"
+        assert_success
+        assert_line "step=connect notifications=1 first=POLL_IN band=0x41 (POLLIN|POLLRDNORM) wrong_fd=0"
+        assert_line "step=shutdown how=$how notifications=1 first=POLL_ERR band=0x8 (POLLERR) wrong_fd=0"
+        assert_line "after_shutdown accept=EINVAL waiting_client=ECONNRESET"
+    done
+    run_bounded 10 "$LAB/listener_events" --how wr -6
+    assert_success
+    assert_line "step=shutdown how=wr notifications=0 first=none band=0x0 (0) wrong_fd=0"
+    assert_line "after_shutdown accept=ok waiting_client=open"
+}
+
 @test "clients the project did not write (socat, bash /dev/tcp) get their echo" {
     require_cmd socat
     start_server "$SERVER" -p 0 -c 2

@@ -162,6 +162,20 @@ $(diff <(echo "$first") <(echo "$output"))"
     [ "${lines[0]}" -gt 2 ] || fail "si_fd ${lines[0]} is not a socket of ours"
 }
 
+@test "[TCP-INDISTINGUISHABLE] SIGIO let in during each step (--mode live): data_and_ack gives one or two handler calls on loopback, each with SI_KERNEL, no fd, no band" {
+    run_bounded 30 "$LAB/tcp_events" --mode live --format signals
+    assert_success
+    local calls
+    calls=$(printf '%s\n' "$output" | awk -F'\t' '$1 == "live" && $3 == "data_and_ack"' | wc -l)
+    # The answer segment carries the ACK that frees our buffer: both events come from one
+    # packet, microseconds apart, and usually merge into one call (two if the handler ran
+    # in between, which a loaded machine can make happen).
+    [ "$calls" -ge 1 ] && [ "$calls" -le 2 ] || fail "data_and_ack: $calls handler calls"
+    # Whatever the count, no call says which event it was.
+    run awk -F'\t' '$1 == "live" && $5 == "SIGIO" && ($6 != "SI_KERNEL" || $7 != "0" || $8 != "0")' <<<"$output"
+    assert_output ""
+}
+
 # --- [TCP-NONBLOCK] ----------------------------------------------------------------------
 
 @test "[TCP-NONBLOCK] blocking_trap --blocking: the read after a POLL_OUT signal blocks until its timer (blocked=1)" {
@@ -231,6 +245,24 @@ netns_names() {
     echo "POLL_IN at $t_in ms, POLL_OUT at $t_out ms: $gap ms apart" >&3
     [ "$gap" -ge 15 ] || fail "POLL_IN at $t_in ms and POLL_OUT at $t_out ms are only $gap ms apart"
     # and nothing is left behind
+    for ns in $(netns_names "$output"); do
+        ! ip netns list | grep -qw "$ns" || fail "namespace $ns left behind"
+    done
+}
+
+@test "[TCP-INDISTINGUISHABLE] across two namespaces with a delay, SIGIO let in: data_and_ack is two handler calls >= 15 ms apart, both SI_KERNEL with no fd and no band" {
+    require_cmd ip
+    run_bounded 60 "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh" -- --mode live --format signals
+    skip_if_unsupported
+    assert_success
+    local times gap ns
+    times=$(printf '%s\n' "$output" | awk -F'\t' '$1 == "live" && $3 == "data_and_ack" && $5 == "SIGIO" { print $4 }')
+    echo "data_and_ack handler calls at (ms): ${times//$'\n'/ }" >&3
+    [ "$(wc -w <<<"$times")" -eq 2 ] || fail "data_and_ack: handler calls at '$times' ms, expected two"
+    gap=$(awk '{ t[NR] = $1 } END { d = t[2] - t[1]; if (d < 0) d = -d; printf "%d", d }' <<<"$times")
+    [ "$gap" -ge 15 ] || fail "the two handler calls are only $gap ms apart"
+    run awk -F'\t' '$1 == "live" && $3 == "data_and_ack" && ($6 != "SI_KERNEL" || $7 != "0" || $8 != "0")' <<<"$output"
+    assert_output ""
     for ns in $(netns_names "$output"); do
         ! ip netns list | grep -qw "$ns" || fail "namespace $ns left behind"
     done
