@@ -102,9 +102,10 @@ int main(int argc, char **argv)
     struct sockaddr_storage addr;
     struct sigaction sa;
     sigset_t open_mask;
+    static const struct option longopts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 
     lab_init(argv[0], usage);
-    while ((opt = getopt_long(argc, argv, ":p:h", NULL, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
         case 'h': print_help();
