@@ -15,10 +15,12 @@
  * Read with: TLPI §63.3 (sigwaitinfo with F_SETSIG); UNP §25.3 (the SIGIO echo server it
  * redoes); chapters/rtsig_setsig.md "An echo server on a realtime signal".
  *
- * Usage: rt_echo_server [-p PORT] [-a ADDR | -6] [-w USEC] [-v]
+ * Usage: rt_echo_server [-p PORT] [-a ADDR | -6] [-w USEC] [-l L] [-v]
  *   -p PORT   UDP port (default 9025; 0 = the kernel chooses, printed on the first line)
  *   -a ADDR   address to bind (default 127.0.0.1); -6 is short for -a ::1
  *   -w USEC   simulated work per datagram, microseconds of busy CPU (default 0)
+ *   -l L      lower RLIMIT_SIGPENDING to L first (default: leave it), so that a server that
+ *             lets its queue grow stops at L instead of filling the user's whole queue
  *   -v        one line per notification
  *
  * Try it:
@@ -31,11 +33,15 @@
  *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM the summary
  *     "received=N echoed=N ... signals=N fallbacks=N stale=N sigq_max=N sigq_limit=N";
  *   - sigq_max stays near the client's window (-W), far below sigq_limit;
- *   - fallbacks=0 unless the user's queue was full; then stale > 0 too.
+ *   - fallbacks=0 unless the user's queue was full; then stale > 0 too;
+ *   - a "warning:" on stderr once the queue holds three quarters of the limit.
  *
  * Linux notes: SigQ (in /proc/PID/status) counts every signal queued for the user, in
  * its user namespace, so other programs' signals show in sigq_max too; `unshare --user`
- * gives the server a count of its own. sigq_max is sampled (every 64 notifications and
+ * gives the server a count of its own, but every signal queued there is charged to the
+ * user outside as well (the kernel counts at each level of user namespace), so a queue
+ * that fills up inside takes the outer user's signals with it; -l bounds it.
+ * sigq_max is sampled (every 64 notifications and
  * at each fallback), not exact. The kernel sends si_code POLL_IN, not the SI_SIGIO of
  * older manuals.
  */
@@ -66,10 +72,11 @@ struct stats {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [-p PORT] [-a ADDR | -6] [-w USEC] [-v]\n"
+            "usage: %s [-p PORT] [-a ADDR | -6] [-w USEC] [-l L] [-v]\n"
             "  -p PORT   UDP port to bind (default 9025; 0 = kernel chooses)\n"
             "  -a ADDR   address to bind (default 127.0.0.1); -6 = -a ::1\n"
             "  -w USEC   busy work per datagram in microseconds (default 0, at most 1000000)\n"
+            "  -l L      lower RLIMIT_SIGPENDING to L first (1 to the hard limit)\n"
             "  -v        print each notification\n"
             "  -h        this help\n"
             "example: %s -p 0 -w 50\n",
@@ -113,10 +120,20 @@ static int serve_one(int fd, long work_us, struct stats *st)
 
 static void sample_sigq(struct stats *st)
 {
+    static int warned;
     long queued = sigq_read(&st->sigq_limit);
 
     if (queued > st->sigq_max)
         st->sigq_max = queued;
+    /* LAB: queue-warning — a queue this full starves every program of this user. */
+    if (!warned && queued >= st->sigq_limit / 4 * 3) {
+        warned = 1;
+        fprintf(stderr,
+                "%s: warning: %ld of %ld signals are queued for this user: every program of "
+                "the user shares this queue (in a user namespace, the user outside too) and "
+                "loses signals when it is full; bound it with -l\n",
+                lab_prog, queued, st->sigq_limit);
+    }
 }
 
 int main(int argc, char **argv)
@@ -127,7 +144,7 @@ int main(int argc, char **argv)
     };
     const char *addr_text = "127.0.0.1";
     int port = 9025, verbose = 0, opt, rt = SIGRTMIN;
-    long work_us = 0;
+    long work_us = 0, limit = 0;
     struct sockaddr_storage addr;
     struct stats st;
     sigset_t set;
@@ -136,12 +153,13 @@ int main(int argc, char **argv)
 
     memset(&st, 0, sizeof st);
     lab_init(argv[0], usage);
-    while ((opt = getopt_long(argc, argv, ":p:a:6w:vh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":p:a:6w:l:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
         case 'a': addr_text = optarg; break;
         case '6': addr_text = "::1"; break;
         case 'w': work_us = parse_long("-w", optarg, 0, 1000000); break;
+        case 'l': limit = parse_sigpending("-l", optarg); break;
         case 'v': verbose = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
@@ -156,6 +174,8 @@ int main(int argc, char **argv)
      * SIGTERM cannot slip in between a test and a wait. */
     block_set(sigset_of(&set, rt, SIGIO, SIGINT, SIGTERM, 0));
 
+    if (limit)
+        set_sigpending(limit);
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
     setown(fd, getpid());

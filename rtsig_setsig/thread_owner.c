@@ -33,7 +33,10 @@
  *   - tid: "pending=private taken_by_target=5 taken_by_others=0";
  *   - setown-tid: "getown=0 pending=shared taken_by_target=0 taken_by_others=5";
  *   - tid --overflow 4: "sigio_by_target=1 sigio_by_others=0": the fallback SIGIO went
- *     to worker1's own set, where the main thread could not see it.
+ *     to worker1's own set, where the main thread could not see it;
+ *   - --overflow with signals of other programs of your user queued (others=N): a "note:"
+ *     line, and fewer realtime signals (none at all once N reaches L: pending=none);
+ *     `unshare --user ./thread_owner ...` gives a count of its own.
  *
  * Linux notes: fcntl(2) says the overflow SIGIO is sent to the whole process; the kernel
  * sends it with the owner's own type, thread-directed for F_OWNER_TID. Since Linux 6.12,
@@ -233,10 +236,15 @@ int main(int argc, char **argv)
            ex.type == F_OWNER_TID ? "F_OWNER_TID" : ex.type == F_OWNER_PID ? "F_OWNER_PID" : "F_OWNER_PGRP",
            (int)ex.pid);
 
+    /* LAB: shared-count — with --overflow the limit is compared with every signal queued
+     * for this user, ours and other programs' (overflow_demo explains): note what was
+     * already there, and after the events what the count held. */
     if (limit)
         set_sigpending(limit);
+    long queued_before = sigq_read(NULL);
     for (long i = 0; i < events; i++)
         udp_event(&pair);
+    long queued_after = sigq_read(NULL);
 
     /* LAB: pending-sets — where the kernel put them: the target thread's own set (SigPnd)
      * or the set the whole process shares (ShdPnd). Read before anyone takes anything. */
@@ -255,10 +263,20 @@ int main(int argc, char **argv)
         if ((err = pthread_join(threads[i], NULL)) != 0)
             die_errno(err, "pthread_join");
 
+    /* What the count held besides our own notifications: other programs of this user. */
+    long ours = g.rt_by_target + g.rt_by_others + g.sigio_by_target + g.sigio_by_others;
+    long others = queued_after - ours;
+    if (limit && (queued_before || others > 0))
+        printf("note: %ld signals of other programs of this user were queued too and took part of "
+               "the limit of %ld%s; run under 'unshare --user' to count alone\n",
+               others > queued_before ? others : queued_before, limit,
+               ours - g.sigio_by_target - g.sigio_by_others == 0
+                   ? " (all of it: no realtime signal fitted, so pending=none)" : "");
     printf("owner=%s target=worker1 events=%ld limit=%ld getown=%d pending=%s sigio_pending=%s "
-           "taken_by_target=%ld taken_by_others=%ld sigio_by_target=%ld sigio_by_others=%ld\n",
+           "taken_by_target=%ld taken_by_others=%ld sigio_by_target=%ld sigio_by_others=%ld "
+           "queued_before=%ld others=%ld\n",
            owner_names[g.owner], events, limit, getown, rt_where, io_where, g.rt_by_target,
-           g.rt_by_others, g.sigio_by_target, g.sigio_by_others);
+           g.rt_by_others, g.sigio_by_target, g.sigio_by_others, queued_before, others);
     close(pair.rx);
     close(pair.tx);
     return EXIT_OK;

@@ -19,6 +19,8 @@
 # Exit: 0 ok; 1 failure; 2 usage; 4 not possible here (no privilege for network namespaces,
 # or neither netem nor tbf in this kernel), with the reason on stderr.
 #
+# Not root: everything runs inside a user namespace of its own (unshare -rnm), see below.
+#
 # Everything lives in two namespaces named tsp-PID-us and tsp-PID-peer (PID = this script's),
 # with the veth pair created inside them: deleting the namespaces on exit (any exit: the
 # EXIT trap, and INT/TERM/HUP) removes the devices too, and parallel runs do not collide.
@@ -29,7 +31,7 @@ events="$root/tcp_sigio_pitfalls/tcp_events"
 shaper=auto delay_ms=20
 ns_us="tsp-$$-us" ns_peer="tsp-$$-peer"
 addr_us=10.231.0.1 addr_peer=10.231.0.2
-made=() child=""
+made=() child="" launching=0
 
 usage() {
     echo "usage: $prog [--shaper auto|netem|tbf] [-d MS] [-- TCP_EVENTS_ARGS...]"
@@ -58,18 +60,52 @@ args=("$@")
 [ ${#args[@]} -gt 0 ] || args=(--mode rt --format signals)
 
 [ -x "$events" ] || die "$events is not built: run make"
+# ip and tc live in /usr/sbin (or /sbin), which an ordinary user's PATH often lacks.
+PATH=$PATH:/usr/sbin:/sbin
 command -v ip >/dev/null || skip "ip (iproute2) is not installed"
 command -v tc >/dev/null || skip "tc (iproute2) is not installed"
+
+# ip netns add needs root: it mounts the new namespace on /run/netns/NAME. Without root,
+# the same runs in a user namespace of our own (unshare -r) with its own network and mount
+# namespaces (-n -m), where a fresh tmpfs stands in for /run/netns: the two namespaces, the
+# veth pair and the qdisc are then ours to make, and nothing outside sees them. unshare
+# execs without forking, so this script keeps its PID (a SIGTERM to it still cleans up).
+if [ "$(id -u)" != 0 ] && [ -z "${TSP_IN_USERNS:-}" ]; then
+    if err=$(unshare -rnm true 2>&1); then
+        mnt=/run/netns
+        [ -d "$mnt" ] || mnt=/run
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        TSP_IN_USERNS=1 exec unshare -rnm bash -c 'mount -t tmpfs tmpfs "$1" || exit 1; shift; exec "$@"' \
+            _ "$mnt" "$0" --shaper "$shaper" -d "$delay_ms" -- "${args[@]}"
+    fi
+    skip "ip netns add needs root, and no user namespace can stand in here (unshare -rnm: $err)"
+fi
 
 # cleanup - stop tcp_events if it still runs, then delete our namespaces (and with them the
 # veth pair and its qdiscs). Runs on every exit through the EXIT trap.
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
+    # A signal between starting tcp_events and noting its PID: $! is that PID.
+    [ -z "$child" ] && [ "$launching" = 1 ] && child=$!
     if [ -n "$child" ] && kill -0 "$child" 2>/dev/null; then
         kill -TERM "$child" 2>/dev/null
         wait "$child" 2>/dev/null
     fi
-    local ns
+    local ns pids left deadline
+    # Whatever still runs inside a namespace (tcp_events, or a process it started there)
+    # goes before the namespace does: ip netns del would only unmount the name.
+    for ns in "${made[@]}"; do
+        pids=$(ip netns pids "$ns" 2>/dev/null)
+        [ -n "$pids" ] || continue
+        # shellcheck disable=SC2086 # one PID per word
+        kill -TERM $pids 2>/dev/null
+        deadline=$((SECONDS + 2))
+        while left=$(ip netns pids "$ns" 2>/dev/null) && [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
+            sleep 0.02
+        done
+        # shellcheck disable=SC2086
+        [ -n "$left" ] && kill -KILL $left 2>/dev/null
+    done
     for ns in "${made[@]}"; do
         ip netns del "$ns" 2>/dev/null || echo "$prog: could not delete namespace $ns" >&2
     done
@@ -87,7 +123,7 @@ add_ns() {
     if ! err=$(ip netns add "$1" 2>&1); then
         case "$err" in
             *"Operation not permitted"* | *"Permission denied"*)
-                skip "ip netns add: no privilege to create network namespaces ($err)" ;;
+                skip "ip netns add needs root (CAP_SYS_ADMIN and write access to /run/netns): $err" ;;
         esac
         die "ip netns add $1: $err"
     fi
@@ -137,10 +173,11 @@ fi
 echo "# tcp_events across network namespaces $ns_us (us, $addr_us) and $ns_peer (peer, $addr_peer)"
 echo "# delay: $how"
 echo "# kernel: $(uname -r)"
+launching=1
 setsid ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
     --peer-netns "/run/netns/$ns_peer" "${args[@]}" </dev/null 3>&- &
 child=$!
 wait "$child"
 status=$?
-child=""
+child="" launching=0
 exit "$status"

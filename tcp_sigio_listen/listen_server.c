@@ -15,7 +15,7 @@
  * Read with: UNP §25.2 ("SIGIO with TCP Sockets", last paragraph); chapters/tcp_sigio_listen.md.
  *
  * Usage: listen_server [-p PORT] [-a ADDR | -6] [-b BACKLOG] [-c MAX] [-i SECS] [-L BYTES]
- *                      [--siginfo] [-v]
+ *                      [--siginfo] [--owner pid|group] [-v]
  *   -p PORT    TCP port (default 9026; 0 = the kernel chooses, printed on the first line)
  *   -a ADDR    address to bind (default 127.0.0.1); -6 is short for -a ::1
  *   -b N       listen() backlog (default 1024; the kernel caps it at net.core.somaxconn)
@@ -23,6 +23,8 @@
  *   -i SECS    a child closes a connection idle for SECS seconds (default 10)
  *   -L BYTES   longest line, newline included (default 1024); a longer one ends the connection
  *   --siginfo  F_SETSIG(SIGIO) + SA_SIGINFO: check that every signal is POLL_IN on the listener
+ *   --owner W  who gets the signal: pid (default: this process) or group (this process's
+ *              group, made its own first, so children that share the listener get it too)
  *   -v         one line per signal: signal=N accepted=K (and si_code, si_fd, si_band)
  *
  * Try it:
@@ -145,6 +147,7 @@ struct server {
     long idle_s;             /* -i */
     size_t line_max;         /* -L */
     int verbose, siginfo;
+    int owner_group;         /* --owner group: a SIGIO to a child is expected, not a failure */
     uint64_t signals, connections, served, idle, too_long, mid_line, reset, killed, failed;
     uint64_t child_sigio, unexpected, aborted, fork_failed;
     uint64_t *hist;          /* hist[k] = signals for which k connections were accepted */
@@ -157,7 +160,8 @@ struct server {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [-p PORT] [-a ADDR | -6] [-b BACKLOG] [-c MAX] [-i SECS] [-L BYTES] [--siginfo] [-v]\n"
+            "usage: %s [-p PORT] [-a ADDR | -6] [-b BACKLOG] [-c MAX] [-i SECS] [-L BYTES] [--siginfo]\n"
+            "          [--owner pid|group] [-v]\n"
             "  -p PORT    TCP port to listen on (default 9026; 0 = kernel chooses)\n"
             "  -a ADDR    address to bind (default 127.0.0.1); -6 = -a ::1\n"
             "  -b N       listen backlog (default 1024, 1 to 65535)\n"
@@ -165,6 +169,7 @@ static void usage(FILE *out)
             "  -i SECS    close a connection idle for SECS seconds (default 10, 1 to 3600)\n"
             "  -L BYTES   longest line with its newline (default 1024, 2 to 1048576)\n"
             "  --siginfo  F_SETSIG(SIGIO) and SA_SIGINFO: check si_code and si_fd of every signal\n"
+            "  --owner W  F_SETOWN to this process (pid, default) or to its own process group (group)\n"
             "  -v         print one line per signal\n"
             "  -h         this help\n"
             "SIGHUP prints the accepts-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"
@@ -548,6 +553,7 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"siginfo", no_argument, NULL, 'S'},
+        {"owner", required_argument, NULL, 'O'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -571,6 +577,11 @@ int main(int argc, char **argv)
         case 'i': s.idle_s = parse_long("-i", optarg, 1, 3600); break;
         case 'L': s.line_max = (size_t)parse_long("-L", optarg, 2, 1048576); break;
         case 'S': s.siginfo = 1; break;
+        case 'O':
+            if (strcmp(optarg, "pid") && strcmp(optarg, "group"))
+                usage_error("--owner: '%s' is not pid or group", optarg);
+            s.owner_group = !strcmp(optarg, "group");
+            break;
         case 'v': s.verbose = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
@@ -610,8 +621,18 @@ int main(int argc, char **argv)
 
     /* LAB: owner-is-the-parent — this process, by PID (not its process group): the
      * children forked later share the listener but receive nothing. */
-    if (fcntl(s.lfd, F_SETOWN, getpid()) == -1)
-        die("fcntl(%d, F_SETOWN, %ld)", s.lfd, (long)getpid());
+    pid_t owner = getpid();
+    if (s.owner_group) {
+        /* LAB: owner-group — --owner group: a negative owner names a process group, and
+         * every member gets the signal. The group is made this process's own first: a
+         * group shared with the shell that started us would get SIGIO too, and its
+         * default action ends a process. */
+        if (getpgrp() != getpid() && setpgid(0, 0) == -1)
+            die("setpgid(0, 0)");
+        owner = -getpgrp();
+    }
+    if (fcntl(s.lfd, F_SETOWN, owner) == -1)
+        die("fcntl(%d, F_SETOWN, %ld)", s.lfd, (long)owner);
     /* LAB: setsig-for-siginfo — F_SETSIG even to SIGIO itself makes the kernel fill si_code,
      * si_fd and si_band. SIGIO stays a standard signal: still not queued. */
     if (s.siginfo && fcntl(s.lfd, F_SETSIG, SIGIO) == -1)
@@ -675,6 +696,8 @@ int main(int argc, char **argv)
            s.failed, s.aborted, s.fork_failed, s.child_sigio, s.unexpected);
     free(s.hist);
     free(s.live);
+    if (s.owner_group)
+        s.child_sigio = 0; /* expected with a group as owner: reported above, not a failure */
     if (s.unexpected || s.child_sigio) {
         fprintf(stderr, "%s: check failed: %" PRIu64 " signal(s) that were not a completed connection, "
                 "%" PRIu64 " child(ren) sent a SIGIO\n", lab_prog, s.unexpected, s.child_sigio);

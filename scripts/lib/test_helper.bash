@@ -207,3 +207,13 @@ require_cmd() {
 sanitized_build() {
     [ "${SANITIZE:-0}" = 1 ] || grep -qs -- '-fsanitize' "$ROOT"/*/.buildflags
 }
+
+# A sanitizer's report ends the program with a status of its own, never 1 (the programs'
+# "run-time failure", which many tests expect): ASan and LeakSanitizer 86, UBSan 87, and
+# UBSan stops at its first report. run-tests sets the same; this covers a file run alone.
+SAN_ASAN_EXIT=86
+SAN_UBSAN_EXIT=87
+if sanitized_build; then
+    case "${ASAN_OPTIONS:-}" in *exitcode=*) ;; *) export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}abort_on_error=0:exitcode=$SAN_ASAN_EXIT" ;; esac
+    case "${UBSAN_OPTIONS:-}" in *exitcode=*) ;; *) export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}print_stacktrace=1:halt_on_error=1:exitcode=$SAN_UBSAN_EXIT" ;; esac
+fi

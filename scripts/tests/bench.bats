@@ -77,7 +77,8 @@ teardown() { helper_teardown; }
     run cat "$SERVER_OUT"
     assert_equal "$(kv received)" 100000
     assert_equal "$(kv echoed)" 100000
-    # Each wake-up drains what queued meanwhile: fewer wake-ups than datagrams.
-    [ "$(kv wakeups)" -ge 1 ]
-    [ "$(kv wakeups)" -le 100000 ]
+    # Each wake-up reads at least one datagram and drains what queued meanwhile, so there
+    # are at most as many wake-ups as datagrams (how many fewer depends on the load).
+    [ "$(kv wakeups)" -ge 1 ] || fail "wakeups=$(kv wakeups)"
+    [ "$(kv wakeups)" -le 100000 ] || fail "wakeups=$(kv wakeups) > 100000 datagrams"
 }

@@ -110,6 +110,22 @@ event_kinds() {
     assert_output "$n $n"
 }
 
+# --- the first read ---------------------------------------------------------------------
+
+@test "first_order: handler, owner, O_ASYNC: of three pokes only the last is signalled, caught, and all three bytes arrive" {
+    run_bounded 20 "$LAB/first_order"
+    assert_success
+    assert_equal "$(printf '%s\n' "$output" | grep '^step=' | paste -sd' ' -)" \
+        "step=handler sigio=0 step=owner sigio=0 step=async sigio=1"
+    assert_line "order=handler,owner,async pokes=3 sigio=1 bytes=3"
+}
+
+@test "first_order -w: owner and O_ASYNC before the handler: the poke after O_ASYNC kills it with SIGIO" {
+    run_bounded 20 "$LAB/first_order" -w
+    assert_equal "$status" $((128 + $(kill -l IO)))
+    assert_equal "$output" "step=owner sigio=0"
+}
+
 # --- ORDER-HANDLER-FIRST --------------------------------------------------------------------
 
 @test "[ORDER-HANDLER-FIRST] wrong order and exec are killed by SIGIO; right order and O_ASYNC off before exec survive" {

@@ -16,19 +16,26 @@ progs() {
     make -s --no-print-directory -C "$ROOT/$1" progs
 }
 
-@test "every lab builds alone, outside the tree, with gcc and clang and no warnings" {
-    local cc lab tmp="$BATS_TEST_TMPDIR/alone"
-    for cc in gcc clang; do
-        command -v "$cc" >/dev/null || { echo "$cc not installed: not checked" >&3; continue; }
-        for lab in $(labs); do
-            rm -rf "$tmp"
-            cp -r "$ROOT/$lab" "$tmp"
-            make -s -C "$tmp" clean >/dev/null
-            run_bounded 120 make -s -C "$tmp" CC="$cc" WERROR=1
-            assert_success
-            refute_output --partial warning
-        done
+# builds_alone CC - every lab, copied out of the tree, builds with CC and no warnings.
+builds_alone() {
+    local lab tmp="$BATS_TEST_TMPDIR/alone"
+    require_cmd "$1"
+    for lab in $(labs); do
+        rm -rf "$tmp"
+        cp -r "$ROOT/$lab" "$tmp"
+        make -s -C "$tmp" clean >/dev/null
+        run_bounded 120 make -s -C "$tmp" CC="$1" WERROR=1
+        assert_success
+        refute_output --partial warning
     done
+}
+
+@test "every lab builds alone, outside the tree, with gcc and no warnings" {
+    builds_alone gcc
+}
+
+@test "every lab builds alone, outside the tree, with clang and no warnings" {
+    builds_alone clang
 }
 
 @test "the lab kit (labutil.h, labutil.c, labutil.mk) is identical in every lab" {
@@ -120,8 +127,21 @@ progs() {
     local total
     total=$(grep -E '^\| [A-Z][A-Z0-9-]+ \|' "$ROOT/chapters/claims.md" | grep -cv '^| ID |')
     assert_line --regexp "^not covered by any test yet \\($((total - 4)) of $total\\): .*UDP-ARRIVAL"
+    # Each test's own line came as it finished, before the table.
+    assert_line --regexp '^  pass  \[BSD-SIGURG\] '
     run_bounded 5 "$ROOT/scripts/claims" no_such_lab
     assert_failure 2
+}
+
+@test "make claims fails and names the file when a test file cannot run its tests (setup_file fails)" {
+    local dir="$BATS_TEST_TMPDIR/tests"
+    mkdir -p "$dir"
+    printf '%s\n' 'setup_file() { echo "no such thing here" >&2; false; }' \
+        '@test "[UDP-ARRIVAL] never runs" { true; }' >"$dir/broken.bats"
+    CLAIMS_TESTS_DIR=$dir run_bounded 60 "$ROOT/scripts/claims" broken
+    assert_failure 1
+    assert_output --partial "claims: test file broken.bats (setup_file failed): its claims were not checked"
+    refute_output --partial "bad array subscript"
 }
 
 @test "install-deps --check finds everything the tests use" {
@@ -252,4 +272,26 @@ ex_prefix() {
         found=$(find "$ROOT/$lab" \( -name '*.predictions' -o -name 'answer-keys' -o -iname '*answer*key*' \) -print)
         [ -z "$found" ] || fail "answer material inside $lab/: $found"
     done
+
+@test "a sanitizer's report ends a program with its own status (ASan 86, UBSan 87), never the programs' 1" {
+    local cc=${CC:-cc} dir=$BATS_TEST_TMPDIR
+    command -v "$cc" >/dev/null || skip "no C compiler ($cc)"
+    printf '%s\n' '#include <stdlib.h>' \
+        'int main(int argc, char **argv) { char *p = malloc(4); (void)argv; p[argc + 3] = 1; free(p); return 1; }' >"$dir/asan.c"
+    printf '%s\n' '#include <limits.h>' '#include <stdio.h>' \
+        'int main(int argc, char **argv) { int x = INT_MAX - 1 + argc; (void)argv; printf("%d", x + argc); return 1; }' >"$dir/ubsan.c"
+    "$cc" -fsanitize=address,undefined -fno-sanitize-recover=undefined -o "$dir/asan" "$dir/asan.c" 2>/dev/null ||
+        skip "$cc cannot build with -fsanitize=address,undefined here"
+    "$cc" -fsanitize=address,undefined -fno-sanitize-recover=undefined -o "$dir/ubsan" "$dir/ubsan.c"
+    # The options run-tests gives a sanitized run.
+    local asan ubsan
+    asan=$(sed -nE 's/.*ASAN_OPTIONS=\$\{ASAN_OPTIONS:-([^}]*)\}.*/\1/p' "$ROOT/scripts/run-tests")
+    ubsan=$(sed -nE 's/.*UBSAN_OPTIONS=\$\{UBSAN_OPTIONS:-([^}]*)\}.*/\1/p' "$ROOT/scripts/run-tests")
+    [ -n "$asan" ] && [ -n "$ubsan" ] || fail "run-tests sets no ASAN_OPTIONS or UBSAN_OPTIONS default"
+    ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan run_bounded 30 "$dir/asan"
+    assert_equal "$status" "$SAN_ASAN_EXIT"
+    assert_output --partial "heap-buffer-overflow"
+    ASAN_OPTIONS=$asan UBSAN_OPTIONS=$ubsan run_bounded 30 "$dir/ubsan"
+    assert_equal "$status" "$SAN_UBSAN_EXIT"
+    assert_output --partial "signed integer overflow"
 }

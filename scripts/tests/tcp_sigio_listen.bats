@@ -44,6 +44,25 @@ server_ends() {
     run tail -n 1 "$SERVER_OUT"
 }
 
+# --- the first read ---------------------------------------------------------------------
+
+@test "first_listen: a burst of 50 is echoed in full; its signal lines account for all 50 accepts" {
+    local sum deadline=$((SECONDS + 10))
+    start_server "$LAB/first_listen" -p 0
+    run_bounded 30 "$CLIENT" -p "$SERVER_PORT" -k 50 -t 20
+    assert_success
+    assert_line --partial "connections=50 echoed=50 failed=0"
+    # A "signal=N accepted=K" line comes when that signal's accept loop has ended.
+    while :; do
+        sum=$(sed -nE 's/^signal=[0-9]+ accepted=([0-9]+)$/\1/p' "$SERVER_OUT" | awk '{ s += $1 } END { print s + 0 }')
+        [ "$sum" -ge 50 ] || [ "$SECONDS" -ge "$deadline" ] || { sleep 0.05; continue; }
+        break
+    done
+    assert_equal "$sum" 50
+    # never more signals than connections: each signal needs a completed handshake
+    [ "$(grep -c '^signal=' "$SERVER_OUT")" -le 50 ] || fail "more signal lines than connections"
+}
+
 # --- the claim ------------------------------------------------------------------------
 
 @test "[TCP-LISTEN-ONLY] connections one at a time: exactly one POLL_IN per connection, si_fd is the listener" {
@@ -136,6 +155,30 @@ signals_total=$n connections_total=$n"
     assert_line "after_connect_signals=1"
     assert_equal "$(kv connections)" 1
     assert_equal "$(kv unexpected)" 0
+}
+
+@test "--owner group: a child serving when the next connection completes gets that SIGIO; --owner pid: no child does" {
+    local owner a b line
+    for owner in pid group; do
+        start_server "$SERVER" -p 0 -c 2 --owner "$owner"
+        exec {a}<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+        printf 'one\n' >&"$a"
+        read -r -t 10 -u "$a" line || fail "--owner $owner: no echo on connection 1"
+        exec {b}<>"/dev/tcp/127.0.0.1/$SERVER_PORT"
+        printf 'two\n' >&"$b"
+        read -r -t 10 -u "$b" line || fail "--owner $owner: no echo on connection 2"
+        exec {a}>&- {b}>&-
+        server_ends
+        assert_equal "$(kv signals)" 2
+        if [ "$owner" = pid ]; then
+            assert_equal "$(kv child_sigio)" 0
+        else
+            # child 1 was in the group when connection 2 completed; child 2 came after
+            assert_equal "$(kv child_sigio)" 1
+            run grep -c 'a SIGIO was sent to the child' "$SERVER_ERR"
+            assert_output 1
+        fi
+    done
 }
 
 # --- clients, load, resources ---------------------------------------------------------
