@@ -272,6 +272,7 @@ ex_prefix() {
         found=$(find "$ROOT/$lab" \( -name '*.predictions' -o -name 'answer-keys' -o -iname '*answer*key*' \) -print)
         [ -z "$found" ] || fail "answer material inside $lab/: $found"
     done
+}
 
 @test "a sanitizer's report ends a program with its own status (ASan 86, UBSan 87), never the programs' 1" {
     local cc=${CC:-cc} dir=$BATS_TEST_TMPDIR
