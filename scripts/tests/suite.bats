@@ -197,7 +197,7 @@ ex_prefix() {
         [ "$(wc -l <"$first")" -le 150 ] || fail "${first#"$ROOT"/} has $(wc -l <"$first") lines (at most 150)"
         first=$(basename "$first" .c)
         [[ " $(progs "$lab") " == *" $first "* ]] || fail "$first is not in $lab's PROGS"
-        grep -q '^## Start here' "$ROOT/chapters/$lab.md" || fail "chapters/$lab.md has no '## Start here'"
+        grep -qi 'start here' "$ROOT/chapters/$lab.md" || fail "chapters/$lab.md has no 'Start here'"
         grep -q "$first" "$ROOT/chapters/$lab.md" || fail "chapters/$lab.md does not name $first"
     done
 }
