@@ -15,8 +15,10 @@
 #   make clean
 #
 # Options passed down to every lab: CC=clang, WERROR=1 (warnings are errors; CI),
-# SANITIZE=1 (AddressSanitizer + UndefinedBehaviorSanitizer), CFLAGS=...
+# SANITIZE=1 (AddressSanitizer + UndefinedBehaviorSanitizer), CFLAGS=..., V=1 (show the
+# compiler commands; by default one short line a file).
 # Each lab also builds alone: make -C udp_sigio
+# Without -j, each lab still compiles on every core (JOBS=1 for one at a time).
 
 LABS := udp_sigio tcp_sigio_listen tcp_sigio_pitfalls rtsig_setsig streams_sigpoll_notes
 # Labs whose folder exists (a lab not written yet is simply absent).
@@ -27,29 +29,39 @@ PLOTDIR ?= plots
 # (cc) stays the default.
 LABVARS := $(if $(filter-out default,$(origin CC)),CC='$(CC)') \
            $(if $(WERROR),WERROR=$(WERROR)) $(if $(SANITIZE),SANITIZE=$(SANITIZE)) \
-           $(if $(filter-out default undefined,$(origin CFLAGS)),CFLAGS='$(CFLAGS)')
+           $(if $(filter-out default undefined,$(origin CFLAGS)),CFLAGS='$(CFLAGS)') \
+           $(if $(V),V=$(V))
+# -j given to us: the labs share its job slots. Otherwise each lab gets -j of its own.
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # The tests and scripts need to know how the programs were built (valgrind and sanitizers
 # do not mix, for example).
 export SANITIZE WERROR
 
-.PHONY: all test demo plots bench lint clean list claims deps grade handout test-grading $(PRESENT)
+.PHONY: all test demo plots bench lint clean list claims deps deps-figures grade handout test-grading $(PRESENT)
 
 all: $(PRESENT)
 
 $(PRESENT):
-	@$(MAKE) --no-print-directory -C $@ $(LABVARS)
+	@case " $$MAKEFLAGS " in *" -j"* | *jobserver*) jobs= ;; *) jobs=-j$(JOBS) ;; esac; \
+	$(MAKE) --no-print-directory $$jobs -C $@ $(LABVARS)
 
-# install-deps checks first and installs only what is missing.
+# install-deps checks first and installs only what is missing: the tests need bats, its two
+# libraries, socat and valgrind; the figures need gnuplot. The tour goes on without its
+# figures when gnuplot cannot be had (it says so in one line).
 deps:
-	@scripts/install-deps
+	@scripts/install-deps --for test
+
+deps-figures:
+	@scripts/install-deps --for figures
 
 test: deps all
 	@scripts/run-tests
 
-demo: deps all
+demo: all
+	@scripts/install-deps --for figures || echo "make demo: the tour goes on; its figures need what is missing above" >&2
 	@scripts/demo/run
 
-plots: deps all
+plots: deps-figures all
 	@scripts/plots/run "$(PLOTDIR)"
 
 bench: deps all
@@ -82,4 +94,4 @@ list:
 
 clean:
 	@for lab in $(PRESENT); do $(MAKE) --no-print-directory -C $$lab clean; done
-	rm -rf plots test-results grade.json handouts
+	@rm -rf plots test-results grade.json handouts

@@ -70,7 +70,8 @@ _Noreturn void bad_option(int opt, char **argv);
 /* print_help - the synopsis on stdout, exit 0 (for -h). */
 _Noreturn void print_help(void);
 
-/* errno_name - "EAGAIN" for EAGAIN; "E?" for a number it does not know. */
+/* errno_name - "EAGAIN" for EAGAIN, "0" for 0, "E?" for a number it does not know. From the
+ * suite's own table: the names glibc 2.32's strerrorname_np gives, on any C library. */
 const char *errno_name(int err);
 
 /* ---- numbers on the command line ----------------------------------------------------- */
@@ -86,8 +87,9 @@ int parse_port(const char *what, const char *text);
 
 /* ---- signals: names, handlers, masks ------------------------------------------------- */
 
-/* signal_name - "SIGIO" (never glibc's "SIGPOLL" for the same number), "SIGRTMIN+2";
- * buf must hold 16 bytes. */
+/* signal_name - "SIGIO" (never glibc's "SIGPOLL" for the same number), "SIGRTMIN+2",
+ * "signal 32" for a number with no name; from the suite's own table (glibc's sigabbrev_np
+ * names, without needing glibc 2.32). buf must hold 16 bytes. */
 const char *signal_name(int sig, char *buf, size_t len);
 
 /*

@@ -4,6 +4,8 @@
 # by side: RUNS rounds (default 5), each running udp_echo_client -n 200000 -W 32 against one
 # server and then the other, and the median rate of each with their ratio. Build first
 # (make all). Loopback only. Timing depends on the machine: this prints, it asserts nothing.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 runs=${1:-5}
 root=$(cd "$(dirname "$0")/.." && pwd)

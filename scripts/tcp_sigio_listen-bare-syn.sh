@@ -11,6 +11,8 @@
 # Prints key=value lines: syn_ack=1 ..., after_syn_signals=0, then after_connect_signals=1
 # and the server's summary. Exit 0 if that held, 1 if not, 4 if raw sockets are not
 # allowed here.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=scripts/tcp_sigio_listen-server.sh disable=SC1091

@@ -12,6 +12,8 @@
 # sock_def_readable"). The conditions that raise nothing (a local shutdown, our FIN
 # acknowledged, data acknowledged with room already free) have no row. Exit 4 (with
 # sigtrace's reason) where tracefs cannot be used; 1 if the two lists do not match.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)

@@ -28,15 +28,26 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 lab=$root/udp_sigio
 tmp=$(mktemp -d)
 server_pid=""
+client_pid=""
 
+# cleanup: stop the server and client still running (3 s at most: they honour SIGTERM
+# within one), so that nothing writes into $tmp any more, then remove it. Also on SIGINT
+# and SIGTERM, which end the script through these traps.
 cleanup() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    local pid deadline=$((SECONDS + 3))
+    for pid in $server_pid $client_pid; do
+        kill -TERM "$pid" 2>/dev/null || true
+        while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]; do
+            [ "$SECONDS" -lt "$deadline" ] || { kill -KILL "$pid" 2>/dev/null; break; }
+            sleep 0.02
+        done
+        wait "$pid" 2>/dev/null || true
+    done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 usage() {
     sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"
@@ -52,6 +63,14 @@ if [ "${PLOTS_QUICK:-0}" = 1 ]; then count=1000; else count=5000; fi
 interval=100
 rt=()
 pin=0
+# Long words first: getopts would read "--help" as the option "-".
+for arg; do
+    case $arg in
+        --help) usage; exit 0 ;;
+        --) break ;;
+        --*) echo "udp_sigio-fig251.sh: unknown option $arg" >&2; usage >&2; exit 2 ;;
+    esac
+done
 while getopts ":D:n:i:RPh" opt; do
     case $opt in
         D) works=$OPTARG ;;
@@ -117,11 +136,12 @@ stamp_stats() {
 }
 
 # measure DESIGN WORK - one run; prints "n p50_us p99_us p1_us" and keeps the stamps file as
-# $tmp/DESIGN.stamps. The client sends at a fixed rate
-# whatever the server does (open loop). The server is stopped shortly after the last send:
-# what it has not processed by then does not count, so a run lasts N x USEC + 0.2 s.
+# $tmp/DESIGN.stamps. Called in this shell, not in $(...), so that cleanup knows the PIDs.
+# The client sends at a fixed rate whatever the server does (open loop). The server is
+# stopped shortly after the last send: what it has not processed by then does not count,
+# so a run lasts N x USEC + 0.2 s.
 measure() {
-    local design=$1 work=$2 client_pid
+    local design=$1 work=$2
     start_server "${server_cpu[@]}" "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/$design.stamps" "${rt[@]}"
     setsid "${client_cpu[@]}" "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 </dev/null 3>&- &
     client_pid=$!
@@ -129,16 +149,17 @@ measure() {
     stop_server
     kill -TERM "$client_pid" 2>/dev/null || true
     wait "$client_pid" 2>/dev/null || true
+    client_pid=""
     stamp_stats "$tmp/$design.stamps"
 }
 
 if [ "$experiment" = timing ]; then
     echo "# D_us loop_n loop_p50_us loop_p99_us sigio_n sigio_p50_us sigio_p99_us kernel_p50_us kernel_p99_us loop_p1_us sigio_p1_us kernel_p1_us"
     for work in $works; do
-        row=$(measure loop "$work") || exit $?
-        read -r ln l50 l99 l1 <<<"$row"
-        row=$(measure sigio "$work") || exit $?
-        read -r sn s50 s99 s1 <<<"$row"
+        measure loop "$work" >"$tmp/loop.row"
+        read -r ln l50 l99 l1 <"$tmp/loop.row"
+        measure sigio "$work" >"$tmp/sigio.row"
+        read -r sn s50 s99 s1 <"$tmp/sigio.row"
         read -r _ k50 k99 k1 <<<"$(stamp_stats "$tmp/sigio.stamps" 2 5)"
         echo "$work $ln $l50 $l99 $sn $s50 $s99 $k50 $k99 $l1 $s1 $k1"
     done

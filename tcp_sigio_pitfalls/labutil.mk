@@ -6,16 +6,19 @@
 #   make CC=clang        another compiler (gcc and clang both build warning-free)
 #   make WERROR=1        warnings become errors (CI uses this)
 #   make SANITIZE=1      AddressSanitizer + UndefinedBehaviorSanitizer
+#   make V=1             show each compiler command (by default one short line a file)
 #   make clean
 #
 # A change of compiler or flags rebuilds everything: the flags are kept in .buildflags.
+# The lab kit and the helper sources are compiled once into objects that every program
+# links.
 
 CC ?= cc
 # DWARF 4: valgrind 3.19 cannot read the DWARF 5 that clang 14 writes by default.
 CFLAGS ?= -O2 -g -gdwarf-4
 WARNINGS := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wformat=2 -Wundef -Wvla -Wcast-qual -Wpointer-arith -Wwrite-strings
-# glibc declares F_SETSIG, F_SETOWN_EX, strerrorname_np and friends only with _GNU_SOURCE.
+# glibc declares F_SETSIG, F_SETOWN_EX and friends only with _GNU_SOURCE.
 LAB_CPPFLAGS := -std=gnu11 -D_GNU_SOURCE
 ifeq ($(WERROR),1)
 WARNINGS += -Werror
@@ -26,18 +29,37 @@ endif
 LAB_CFLAGS := $(LAB_CPPFLAGS) $(WARNINGS) $(SANFLAGS) $(CFLAGS) $(CPPFLAGS)
 LAB_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 
+# Quiet unless V=1: "CC <lab>/<file>" instead of the whole command line; nothing with -s.
+ifeq ($(V),1)
+Q :=
+say = @:
+else ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+Q := @
+say = @:
+else
+Q := @
+say = @echo '  CC      $(notdir $(CURDIR))/$(1)'
+endif
+
+LAB_OBJS := labutil.o $(EXTRA_SRCS:.c=.o)
+
 .PHONY: all clean progs FORCE
 all: $(PROGS)
 
-$(PROGS): %: %.c labutil.c labutil.h .buildflags $(EXTRA_DEPS)
-	$(CC) $(LAB_CFLAGS) -o $@ $< labutil.c $(EXTRA_SRCS) $(LAB_LDFLAGS) $(LDLIBS)
+$(LAB_OBJS): %.o: %.c labutil.h .buildflags $(EXTRA_DEPS)
+	$(call say,$@)
+	$(Q)$(CC) $(LAB_CFLAGS) -c -o $@ $<
+
+$(PROGS): %: %.c labutil.h $(LAB_OBJS) .buildflags $(EXTRA_DEPS)
+	$(call say,$@)
+	$(Q)$(CC) $(LAB_CFLAGS) -o $@ $< $(LAB_OBJS) $(LAB_LDFLAGS) $(LDLIBS)
 
 .buildflags: FORCE
 	@echo '$(CC) $(LAB_CFLAGS) $(LAB_LDFLAGS) $(LDLIBS)' | cmp -s - $@ || \
 	    echo '$(CC) $(LAB_CFLAGS) $(LAB_LDFLAGS) $(LDLIBS)' > $@
 
 clean:
-	rm -f $(PROGS) .buildflags
+	$(Q)rm -f $(PROGS) $(LAB_OBJS) .buildflags
 
 progs:
 	@echo $(PROGS)

@@ -26,6 +26,8 @@
 # Environment (defaults): BENCH_OUT=bench-results BENCH_N=200000 BENCH_ROUNDS=5
 #   BENCH_WINDOW=32 BENCH_SWEEP="1 8 32 128" BENCH_SWEEP_N=40000 BENCH_SWEEP_ROUNDS=3
 #   BENCH_SIZE=64 BENCH_LOAD="0 2"
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root" || exit 1

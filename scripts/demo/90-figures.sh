@@ -5,6 +5,11 @@
 source "$(dirname "$0")/../lib/demo.bash"
 
 part "figures" "make plots"
+# Without gnuplot (and its PNG terminal) the tour ends here, saying so in one line.
+if ! gnuplot -e 'set terminal pngcairo' </dev/null >/dev/null 2>&1; then
+    echo "figures skipped: gnuplot with its pngcairo terminal is not installed (scripts/install-deps --for figures)"
+    exit 0
+fi
 explain "Each lab draws its figures from runs made just now on this machine. The tour uses" \
     "short runs; 'make plots' repeats them at full size."
 SHOW_TIMEOUT=40 show scripts/plots/run --quick plots

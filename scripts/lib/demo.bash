@@ -13,10 +13,15 @@
 #   unserve                                       # SIGTERM, prints its summary
 #   notice "First thing." "Second thing."
 
+# A part answers -h with its header, and stops at an unknown option, before anything runs.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "${BASH_SOURCE[0]}")/cli.bash" && cli_noopts "$@"
+
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT" || exit 1
 DEMO_TMP=$(mktemp -d)
 DEMO_PIDS=()
+SHOW_PID="" SHOW_SED=""
 
 if [ -t 1 ]; then
     B=$'\e[1m' C=$'\e[36m' R=$'\e[0m'
@@ -24,14 +29,87 @@ else
     B='' C='' R=''
 fi
 
-demo_cleanup() {
-    local pid
-    for pid in "${DEMO_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+# running PID - true while PID runs (a zombie, exited but not yet reaped, does not count).
+running() {
+    local stat
+    read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+    stat=${stat##*) }
+    [ "${stat%% *}" != Z ]
+}
+
+# group_running PGID... - true while a process of one of these groups runs (zombies do
+# not count: an orphan's waits for init to collect it).
+group_running() {
+    local member list
+    list=$(IFS=,; echo "$*")
+    for member in $(pgrep -g "$list"); do
+        running "$member" && return 0
     done
+    return 1
+}
+
+# reap_status PID - collect the exit status of a child that has ended. Not from the ^C
+# trap: a `wait` there, while the interrupted `wait` is still pending, can block for good
+# (bash 5.2); the ended children are collected by init once the tour has exited.
+reap_status() {
+    [ -n "${DEMO_INTERRUPTED:-}" ] && return 0
+    wait "$1" 2>/dev/null
+}
+
+# reap PID [SECONDS] - wait (3 s at most) for a child of this shell to end, SIGKILL its
+# process group if it has not, and collect its exit status (returned).
+reap() {
+    local pid=$1 deadline=$((SECONDS + ${2:-3}))
+    while running "$pid"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+            break
+        fi
+        sleep 0.02
+    done
+    reap_status "$pid"
+}
+
+# stop_session [-SIGNAL] PID... - send SIGNAL (default TERM) to the sessions these PIDs
+# lead (every process the tour starts runs in its own, through setsid; its process group
+# has the leader's PID as number), wait until every process of those groups has ended
+# (3 s at most, then SIGKILL), and reap the leaders.
+stop_session() {
+    local sig=TERM pid deadline=$((SECONDS + 3))
+    case $1 in -*) sig=${1#-}; shift ;; esac
+    [ "$#" -gt 0 ] || return 0
+    for pid in "$@"; do
+        kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null
+        # A stopped process (kill -STOP) takes its signal only once it runs again.
+        kill -CONT -- "-$pid" 2>/dev/null
+    done
+    while group_running "$@"; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            for pid in "$@"; do kill -KILL -- "-$pid" 2>/dev/null; done
+            break
+        fi
+        sleep 0.02
+    done
+    for pid in "$@"; do reap_status "$pid"; done
+}
+
+demo_cleanup() {
+    stop_session ${SHOW_PID:+"$SHOW_PID"} "${DEMO_PIDS[@]}"
+    [ -n "$SHOW_SED" ] && reap "$SHOW_SED" 1
+    DEMO_PIDS=()
     rm -rf "$DEMO_TMP"
 }
 trap demo_cleanup EXIT
+# ^C (or SIGTERM): stop what runs now and everything started, then end as killed by that
+# signal, so that demo/run (and make) stop too instead of going on with the next part.
+demo_interrupted() {
+    trap - EXIT INT TERM
+    DEMO_INTERRUPTED=$1
+    demo_cleanup
+    kill "-$1" $$
+}
+trap 'demo_interrupted INT' INT
+trap 'demo_interrupted TERM' TERM
 
 # part NAME SOURCE - a heading for one lab.
 part() {
@@ -44,11 +122,26 @@ explain() {
 }
 
 # show CMD... - print the command as a student would type it, run it (SHOW_TIMEOUT
-# seconds at most, default 20), and indent what it prints.
+# seconds at most, default 20), and indent what it prints (SHOW_SAVE=FILE also keeps it,
+# unindented, in FILE). The command runs in a session
+# of its own and the shell waits for it with `wait`, which a signal interrupts: ^C then
+# stops it at once (demo_interrupted), instead of after it has run its course.
 show() {
+    local status fifo="$DEMO_TMP/show.fifo"
     printf '%s$ %s%s\n' "$C" "$*" "$R"
-    timeout -k 2 "${SHOW_TIMEOUT:-20}" "$@" 2>&1 | sed 's/^/    /'
-    return "${PIPESTATUS[0]}"
+    [ -p "$fifo" ] || mkfifo "$fifo"
+    sed -e "w ${SHOW_SAVE:-/dev/null}" -e 's/^/    /' <"$fifo" &
+    SHOW_SED=$!
+    TMPDIR=$DEMO_TMP setsid timeout -k 2 "${SHOW_TIMEOUT:-20}" "$@" >"$fifo" 2>&1 </dev/null 3>&- &
+    SHOW_PID=$!
+    wait "$SHOW_PID"
+    status=$?
+    # Whatever it left in its session goes too; then sed reads to the end and stops.
+    stop_session "$SHOW_PID"
+    SHOW_PID=""
+    reap "$SHOW_SED" 3
+    SHOW_SED=""
+    return "$status"
 }
 
 # serve CMD... - start a server in the background, wait for "listening on", set PORT.
@@ -59,7 +152,7 @@ serve() {
     SERVER_PID=$!
     DEMO_PIDS+=("$SERVER_PID")
     until line=$(grep -m1 '^listening on' "$out"); do
-        if ! kill -0 "$SERVER_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+        if ! running "$SERVER_PID" || [ "$SECONDS" -ge "$deadline" ]; then
             echo "the server did not start:" >&2
             cat "$out" >&2
             exit 1
@@ -74,8 +167,12 @@ serve() {
 # after its "listening on" line: its summary.
 unserve() {
     printf '%s$ kill -%s %s%s\n' "$C" "${1:-TERM}" "$SERVER_PID" "$R"
-    kill "-${1:-TERM}" "$SERVER_PID" 2>/dev/null
-    wait "$SERVER_PID" 2>/dev/null
+    stop_session "-${1:-TERM}" "$SERVER_PID"
+    local pid kept=()
+    for pid in "${DEMO_PIDS[@]}"; do
+        [ "$pid" = "$SERVER_PID" ] || kept+=("$pid")
+    done
+    DEMO_PIDS=("${kept[@]}")
     sed -n '2,$p' "$DEMO_TMP/server.out" | sed 's/^/    /'
 }
 

@@ -5,6 +5,8 @@
 #                        loaded, with the range over the rounds
 #   udp-window.png       throughput against the number of datagrams in flight
 #   delivery-latency.png kernel stamp -> first user code, for five ways of being told
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

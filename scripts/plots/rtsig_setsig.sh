@@ -4,6 +4,8 @@
 # made while the signal was blocked, K = 1 ... 10 000, for plain SIGIO, for a realtime
 # signal (F_SETSIG), and for the realtime signal under RLIMIT_SIGPENDING = L, where the
 # queue overflows into one plain SIGIO. PLOTS_QUICK=1 takes fewer values of K.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

@@ -5,6 +5,8 @@
 # by scripts/sigtrace. Each datagram generates a SIGIO: queued (result "delivered") when none
 # was pending, merged when one was; each handler run is a delivery. Needs root for the
 # trace; without it the figure is skipped with sigtrace's reason (the committed one stays).
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

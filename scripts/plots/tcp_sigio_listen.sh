@@ -7,6 +7,8 @@
 # Writes DIR/tcp_sigio_listen-burst.txt (one row per burst) and draws
 # DIR/tcp_sigio_listen-burst.png with scripts/plots/tcp_sigio_listen-burst.gp.
 # PLOTS_QUICK=1 makes 5 bursts of each size instead of 20 (the demo uses it).
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

@@ -8,6 +8,8 @@
 # needs the privilege to create network namespaces and a qdisc that delays (netem, or tbf):
 # without them it prints one line saying why, draws nothing and exits 0. The whole figure
 # takes about two seconds, so PLOTS_QUICK=1 changes nothing.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -uo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

@@ -6,6 +6,8 @@
 #                         work per datagram
 #   udp_sigio-reads.png   datagrams read per SIGIO handler call, textbook and batch modes
 # Data files (with a '#' header) go next to the PNGs. PLOTS_QUICK=1: short runs.
+# shellcheck source=scripts/lib/cli.bash
+. "$(dirname "$0")/../lib/cli.bash" && cli_noopts "$@"
 set -euo pipefail
 # shellcheck source=scripts/plots/draw.bash
 . "$(dirname "$0")/draw.bash"

@@ -24,7 +24,7 @@ builds_alone() {
         rm -rf "$tmp"
         cp -r "$ROOT/$lab" "$tmp"
         make -s -C "$tmp" clean >/dev/null
-        run_bounded 120 make -s -C "$tmp" CC="$1" WERROR=1
+        run_bounded 120 make -s -j"$(nproc)" -C "$tmp" CC="$1" WERROR=1
         assert_success
         refute_output --partial warning
     done
@@ -131,6 +131,36 @@ builds_alone() {
     assert_line --regexp '^  pass  \[BSD-SIGURG\] '
     run_bounded 5 "$ROOT/scripts/claims" no_such_lab
     assert_failure 2
+}
+
+@test "every script in scripts/ answers -h and rejects an unknown option with exit 2, and does nothing else" {
+    local f cwd="$BATS_TEST_TMPDIR/cwd" stamp="$BATS_TEST_TMPDIR/stamp"
+    local -a scripts=()
+    mkdir -p "$cwd"
+    touch "$stamp"
+    # The scripts: what shell-files lists under scripts/ with a #! line (the sourced
+    # libraries have none), less the test files.
+    while IFS= read -r f; do
+        case $f in scripts/*.bats) continue ;; scripts/*) ;; *) continue ;; esac
+        head -n 1 "$ROOT/$f" | grep -q '^#!' || continue
+        [ -x "$ROOT/$f" ] || fail "$f has a #! line but cannot be run (chmod +x)"
+        scripts+=("$f")
+    done < <("$ROOT/scripts/shell-files")
+    [ "${#scripts[@]}" -ge 30 ] || fail "only ${#scripts[@]} scripts listed: ${scripts[*]}"
+    cd "$cwd"
+    for f in "${scripts[@]}"; do
+        run_bounded 10 "$ROOT/$f" -h
+        [ "$status" -eq 0 ] || fail "$f -h: exit $status: $output"
+        [ -n "$output" ] || fail "$f -h printed nothing"
+        run_bounded 10 "$ROOT/$f" --no-such-option
+        [ "$status" -eq 2 ] || fail "$f --no-such-option: exit $status, not 2: $output"
+        [[ $output == *--no-such-option* ]] || fail "$f --no-such-option: the message does not name it: $output"
+    done
+    # Nothing was made, here or in the tree (the test results being written aside).
+    run ls -A "$cwd"
+    assert_output ""
+    run find "$ROOT" \( -path "$ROOT/test-results" -o -path "$ROOT/.git" \) -prune -o -newer "$stamp" -print
+    assert_output ""
 }
 
 @test "make claims fails and names the file when a test file cannot run its tests (setup_file fails)" {
