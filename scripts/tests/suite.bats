@@ -47,6 +47,39 @@ builds_alone() {
     done
 }
 
+@test "sync-labkit copies a changed original over older copies, and refuses (exit 1, naming it) to overwrite a copy changed by hand" {
+    local tmp=$BATS_TEST_TMPDIR/kit f
+    mkdir -p "$tmp/scripts" "$tmp/udp_sigio" "$tmp/lab2"
+    cp "$ROOT/scripts/sync-labkit" "$tmp/scripts/"
+    for f in labutil.h labutil.c labutil.mk; do
+        echo "v1 $f" >"$tmp/udp_sigio/$f"
+        cp "$tmp/udp_sigio/$f" "$tmp/lab2/$f"
+    done
+    git -C "$tmp" init -q
+    git -C "$tmp" add -A
+    git -C "$tmp" -c user.name=t -c user.email=t@example.invalid commit -qm v1
+    # The original changed: the copy is an earlier version of it, so it is updated.
+    echo v2 >>"$tmp/udp_sigio/labutil.c"
+    run "$tmp/scripts/sync-labkit"
+    assert_success
+    assert_output "updated lab2/labutil.c"
+    cmp "$tmp/udp_sigio/labutil.c" "$tmp/lab2/labutil.c"
+    # A fix made in a copy: named, refused, and nothing else copied either.
+    echo fix >>"$tmp/lab2/labutil.h"
+    echo v2 >>"$tmp/udp_sigio/labutil.mk"
+    run "$tmp/scripts/sync-labkit"
+    assert_failure 1
+    assert_output --partial "lab2/labutil.h differs from udp_sigio/labutil.h"
+    grep -qx fix "$tmp/lab2/labutil.h"
+    ! cmp -s "$tmp/udp_sigio/labutil.mk" "$tmp/lab2/labutil.mk" || fail "labutil.mk was copied after all"
+    # --force overwrites it.
+    run "$tmp/scripts/sync-labkit" --force
+    assert_success
+    for f in labutil.h labutil.c labutil.mk; do
+        cmp "$tmp/udp_sigio/$f" "$tmp/lab2/$f"
+    done
+}
+
 @test "every program prints its usage for -h and exits 0" {
     local lab prog
     for lab in $(labs); do
