@@ -8,16 +8,20 @@
  *   - with F_SETSIG and a realtime signal each event is queued with its own siginfo:
  *     si_code POLL_IN, si_fd the socket, si_band POLLIN|POLLRDNORM;
  *   - F_SETSIG back to 0 restores plain SIGIO, whose siginfo says only SI_KERNEL;
- *   - the kernel, not the C library, decides which numbers F_SETSIG takes (65: EINVAL).
+ *   - the kernel, not the C library, decides which numbers F_SETSIG takes (65: EINVAL);
+ *   - --no-siginfo: a handler installed without SA_SIGINFO after F_SETSIG is still called
+ *     once per queued event, but gets only the signal number: which descriptor, which
+ *     event, which band stay in the kernel's siginfo, out of its reach.
  *
  * Read with: TLPI §63.3 (F_SETSIG, "nonqueuing" SIGIO); chapters/rtsig_setsig.md
  * "One signal or one per event".
  *
- * Usage: coalesce_demo [--signal sigio|rt|setsig0] [-k K] [-s SIG] [-v]
+ * Usage: coalesce_demo [--signal sigio|rt|setsig0] [-k K] [-s SIG] [--no-siginfo] [-v]
  *   --signal MODE  sigio: plain SIGIO, no F_SETSIG; rt: F_SETSIG(SIG);
  *                  setsig0: F_SETSIG(SIG), then F_SETSIG(0) (default rt)
  *   -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)
  *   -s SIG         the signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)
+ *   --no-siginfo   install the handler without SA_SIGINFO (one int argument)
  *   -v             print the first 16 handler calls
  *
  * Try it:
@@ -26,13 +30,15 @@
  *   ./coalesce_demo --signal setsig0       # back to one call, SI_KERNEL
  *   ./coalesce_demo --signal rt -s 10      # SIGUSR1: full siginfo, yet coalesced
  *   ./coalesce_demo --signal rt -s 65      # the kernel refuses: EINVAL
+ *   ./coalesce_demo --signal rt --no-siginfo   # 1000 calls, but si_code=unseen
  *
  * What to observe:
  *   - "mode=sigio ... events=1000 handler_calls=1 si_code=SI_KERNEL": 999 events left no
  *     trace, and the one call cannot say which descriptor it was about (si_fd=0 here is
  *     not standard input, just an empty field);
  *   - "mode=rt ... events=1000 handler_calls=1000 si_code=POLL_IN si_fd_match=1000";
- *   - "mode=setsig0 ... handler_calls=1 si_code=SI_KERNEL other_signal=SIGRTMIN other_calls=0".
+ *   - "mode=setsig0 ... handler_calls=1 si_code=SI_KERNEL other_signal=SIGRTMIN other_calls=0";
+ *   - with --no-siginfo: "handler=plain ... handler_calls=1000 si_code=unseen si_fd=-1".
  *
  * Linux notes: realtime signals queue only up to RLIMIT_SIGPENDING, counted per user;
  * past it the kernel sends plain SIGIO instead (other_calls in rt mode; see overflow_demo).
@@ -55,17 +61,19 @@ static const char *const mode_names[] = {"sigio", "rt", "setsig0"};
 
 #define SEEN_MAX 16
 
-/* What the handler saw. The handler writes these; main reads them only after blocking the
- * signals again, so it never reads a half-written record. Each field is a volatile
- * sig_atomic_t (si_band values fit in an int). watched and sock are set before the
- * handler is installed and never change. */
-static volatile sig_atomic_t watched;     /* the signal the events should raise */
-static volatile sig_atomic_t sock = -1;   /* the socket: si_fd should name it */
+/* What the handler saw (chapters/README.md, "Data a handler shares"). The handler writes these; main
+ * reads them only after blocking the signals again, so it never reads a half-written
+ * record, and the records are plain (rule 2). The counters are lone counters, volatile
+ * sig_atomic_t all the same (rule 1). watched and sock are set before the handler is
+ * installed and never change (rule 3). */
+static int watched;                       /* the signal the events should raise */
+static int sock = -1;                     /* the socket: si_fd should name it */
 static volatile sig_atomic_t calls;       /* handler calls for `watched` */
 static volatile sig_atomic_t other_calls; /* handler calls for the other signal */
 static volatile sig_atomic_t fd_match;    /* calls whose si_fd was the socket */
 static volatile sig_atomic_t code_match;  /* calls whose si_code equalled the first one's */
-static volatile sig_atomic_t seen_code[SEEN_MAX], seen_fd[SEEN_MAX], seen_band[SEEN_MAX];
+static int seen_code[SEEN_MAX], seen_fd[SEEN_MAX];
+static long seen_band[SEEN_MAX];
 
 /* on_note - one call per delivered signal: count it and keep the first few siginfos. */
 static void on_note(int sig, siginfo_t *si, void *ctx)
@@ -79,7 +87,7 @@ static void on_note(int sig, siginfo_t *si, void *ctx)
         if (calls < SEEN_MAX) {
             seen_code[calls] = si->si_code;
             seen_fd[calls] = si->si_fd;
-            seen_band[calls] = (sig_atomic_t)si->si_band;
+            seen_band[calls] = si->si_band;
         }
         if (si->si_fd == sock)
             fd_match++;
@@ -90,14 +98,25 @@ static void on_note(int sig, siginfo_t *si, void *ctx)
     errno = saved_errno;
 }
 
+/* on_bare - the same count, for a handler installed without SA_SIGINFO: the signal number
+ * is all it gets (LAB: handler-without-siginfo). */
+static void on_bare(int sig)
+{
+    if (sig != watched)
+        other_calls++;
+    else
+        calls++;
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: %s [--signal sigio|rt|setsig0] [-k K] [-s SIG] [-v]\n"
+            "usage: %s [--signal sigio|rt|setsig0] [-k K] [-s SIG] [--no-siginfo] [-v]\n"
             "  --signal MODE  sigio: plain SIGIO; rt: F_SETSIG(SIG); setsig0: F_SETSIG(SIG)\n"
             "                 then F_SETSIG(0) (default rt)\n"
             "  -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)\n"
             "  -s SIG         signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)\n"
+            "  --no-siginfo   a handler without SA_SIGINFO: it sees the signal number only\n"
             "  -v             print the first %d handler calls\n"
             "  -h             this help\n"
             "example: %s --signal sigio -k 1000\n",
@@ -116,12 +135,13 @@ int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"signal", required_argument, NULL, 'm'},
+        {"no-siginfo", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     enum mode mode = MODE_RT;
     long events = 1000;
-    int sig = SIGRTMIN, verbose = 0, opt;
+    int sig = SIGRTMIN, verbose = 0, bare = 0, opt;
     struct udp_pair pair;
     sigset_t both;
     char name[16], other_name[16], code_name[16], band_text[96];
@@ -133,6 +153,7 @@ int main(int argc, char **argv)
         case 'k': events = parse_long("-k", optarg, 1, 100000); break;
         case 's': sig = parse_signo("-s", optarg); break;
         case 'v': verbose = 1; break;
+        case 'n': bare = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
         }
@@ -161,9 +182,18 @@ int main(int argc, char **argv)
     /* LAB: block-before-events — handlers first (the default action of SIGIO and of every
      * realtime signal ends the process), then block both, so that every event of the run
      * finds the signal blocked and can only pile up or coalesce. */
-    on_siginfo(watched, on_note, 0);
-    if (other)
-        on_siginfo(other, on_note, 0);
+    if (bare) {
+        /* LAB: handler-without-siginfo — F_SETSIG is done below all the same. The kernel
+         * queues a full siginfo with every realtime signal whatever the handler is; a
+         * handler without SA_SIGINFO is called once for each, with the number alone. */
+        on_signal(watched, on_bare, 0);
+        if (other)
+            on_signal(other, on_bare, 0);
+    } else {
+        on_siginfo(watched, on_note, 0);
+        if (other)
+            on_siginfo(other, on_note, 0);
+    }
     block_set(sigset_of(&both, (int)watched, other, 0));
 
     /* Then the owner and the signal, then the switch. */
@@ -190,14 +220,18 @@ int main(int argc, char **argv)
     unblock_set(&both);
     block_set(&both);
 
+    /* Without SA_SIGINFO there is no siginfo to report: "unseen", not "none". */
     printf("mode=%s signal=%s getsig=%d events=%ld handler_calls=%d si_code=%s si_fd=%d "
-           "si_fd_match=%d si_code_match=%d si_band=0x%x other_signal=%s other_calls=%d\n",
+           "si_fd_match=%d si_code_match=%d si_band=0x%x other_signal=%s other_calls=%d "
+           "handler=%s\n",
            mode_names[mode], signal_name((int)watched, name, sizeof name), getsig, events,
-           (int)calls, calls ? sicode_name(seen_code[0], code_name, sizeof code_name) : "none",
-           calls ? (int)seen_fd[0] : -1, (int)fd_match, (int)code_match,
-           calls ? (unsigned)seen_band[0] : 0u,
-           other ? signal_name(other, other_name, sizeof other_name) : "none", (int)other_calls);
-    if (verbose)
+           (int)calls,
+           bare ? "unseen" : calls ? sicode_name(seen_code[0], code_name, sizeof code_name) : "none",
+           calls && !bare ? (int)seen_fd[0] : -1, (int)fd_match, (int)code_match,
+           calls && !bare ? (unsigned)seen_band[0] : 0u,
+           other ? signal_name(other, other_name, sizeof other_name) : "none", (int)other_calls,
+           bare ? "plain" : "siginfo");
+    if (verbose && !bare)
         for (int i = 0; i < calls && i < SEEN_MAX; i++)
             printf("call %d: %s\n", i + 1,
                    note_text((int)watched, seen_code[i], seen_fd[i], seen_band[i], band_text,

@@ -37,7 +37,9 @@
  *
  * Linux notes: the limit counts every signal queued for your user ID (per user namespace),
  * not only this program's; queued_before and others say how many belonged to other
- * programs. `unshare --user` gives the program a namespace, and so a count, of its own.
+ * programs. `unshare --user` gives the program a namespace, and so a count, of its own
+ * to check against the limit; each signal queued there is still charged to the user
+ * outside as well (chapters/rtsig_setsig.md "When the queue is full").
  * fcntl(2) says the fallback SIGIO goes to the whole process; it follows the owner
  * (thread_owner --overflow). getrlimit(2) says the limit binds only sigqueue(3); it binds
  * F_SETSIG's signals too.

@@ -86,11 +86,12 @@ struct note {
 };
 
 /* ---- the handler way ------------------------------------------------------------------
- * The handler stores each siginfo in ring[] and returns; the main loop prints. All our
- * signals are in every handler's sa_mask, so handlers never interrupt one another, and
- * the main loop touches the ring only while the signals are blocked (they are unblocked
- * only inside ppoll). So the ring needs no locking; ring_count is volatile sig_atomic_t
- * because the handler changes it behind the main loop's back. */
+ * The handler stores each siginfo in ring[] and returns; the main loop prints
+ * (chapters/README.md, "Data a handler shares"). All our signals are in every handler's sa_mask, so
+ * handlers never interrupt one another, and the main loop touches the ring only while the
+ * signals are blocked (they are unblocked only inside ppoll). So the ring is plain and
+ * needs no locking (rule 2); ring_count, ring_lost and stop_requested are lone counters
+ * and flags, volatile sig_atomic_t (rule 1). */
 #define RING_SIZE 1024
 static struct note ring[RING_SIZE];        /* written by the handler, read with signals blocked */
 static volatile sig_atomic_t ring_count;   /* entries in ring[]; reset by main (blocked) */
@@ -405,8 +406,11 @@ static void react(struct monitor *m, const struct note *n, const char *prefix)
     char text[160];
 
     if (!is_poll_code(n->code)) {
-        printf("%s%s: no descriptor named (queue overflow?): rescanning all\n", prefix,
-               note_text(n->signo, n->code, 0, 0, text, sizeof text));
+        /* With -s 0 every notification is plain SIGIO by choice; otherwise a plain SIGIO
+         * means the realtime queue overflowed. */
+        printf("%s%s: no descriptor named (%s): rescanning all\n", prefix,
+               note_text(n->signo, n->code, 0, 0, text, sizeof text),
+               m->sig == 0 ? "plain SIGIO, -s 0" : "realtime queue overflow?");
         struct pollfd pfd[WATCH_MAX];
         for (int i = 0; i < m->count; i++)
             pfd[i] = (struct pollfd){.fd = m->w[i].fd, .events = POLLIN};

@@ -71,7 +71,8 @@ static const struct order_case {
 };
 #define NCASES ((int)(sizeof cases / sizeof cases[0]))
 
-/* What a child's SIGIO handler saw; the child reads it only with SIGIO blocked. */
+/* What a child's SIGIO handler saw; the child reads it only with SIGIO blocked. A lone
+ * flag: volatile sig_atomic_t (chapters/README.md, "Data a handler shares"), rule 1). */
 static volatile sig_atomic_t sigio_seen;
 
 static void on_sigio(int sig)

@@ -11,15 +11,15 @@
 #include <time.h>
 
 /*
- * The log, shared with the handler. The handler writes it with every recorded signal blocked
- * (they are all in its sa_mask), and the main program reads or clears it only while they are
- * blocked too (everywhere but inside ppoll and sigrec_window), so the two never overlap.
- * log_used and log_lost are volatile sig_atomic_t; the entries are volatile because a
- * handler wrote them.
+ * The log, shared with the handler (chapters/README.md, "Data a handler shares"). The handler writes it
+ * with every recorded signal blocked (they are all in its sa_mask), and the main program
+ * reads or clears it only while they are blocked too (everywhere but inside ppoll and
+ * sigrec_window), so the two never overlap: the entries are plain (rule 2). log_used and
+ * log_lost are lone counters, volatile sig_atomic_t all the same (rule 1).
  */
 static volatile sig_atomic_t log_used; /* entries filled */
 static volatile sig_atomic_t log_lost; /* deliveries that found the log full */
-static volatile struct {
+static struct {
     sig_atomic_t signo, code, fd;
     long band;
 } log_entry[SIGREC_MAX];

@@ -82,10 +82,11 @@ enum {
 #define DRAIN_MAX (1024 * 1024)
 
 /*
- * What the handlers share with the main loop. Every one of these signals is blocked except
- * while the loop sleeps in sigsuspend(), so a handler never runs while the loop reads or
- * resets these; they are volatile sig_atomic_t all the same, as every variable a handler
- * writes must be.
+ * What the handlers share with the main loop (chapters/README.md, "Data a handler shares"). Every one of
+ * these signals is blocked except while the loop sleeps in sigsuspend(), so a handler never
+ * runs while the loop reads or resets these, and plain types would be safe (rule 2). They
+ * are lone flags and counters, so they are volatile sig_atomic_t all the same (rule 1):
+ * right even if the loop came to look at them with the signals let in.
  */
 static volatile sig_atomic_t sigio_pending;   /* SIGIO deliveries since the loop last looked */
 static volatile sig_atomic_t chld_pending;    /* set by SIGCHLD: some child has ended */
@@ -93,8 +94,9 @@ static volatile sig_atomic_t hup_pending;     /* set by SIGHUP: print the histog
 static volatile sig_atomic_t stop_requested;  /* set by SIGINT/SIGTERM */
 /* --siginfo: what the last SIGIO carried, and how many were not "POLL_IN on the listener". */
 static volatile sig_atomic_t last_code, last_fd, last_band, unexpected_pending;
-/* The listener's number, written once before the handlers are installed; only read by them. */
-static volatile sig_atomic_t listener_for_handler = -1;
+/* The listener's number, written once before the handlers are installed; only read by them
+ * (rule 3: a plain type). */
+static int listener_for_handler = -1;
 
 static void on_sigio(int sig)
 {

@@ -69,9 +69,10 @@ static struct itimerspec read_limit; /* one-shot: -t MS */
 static int drain_reads;              /* --drain */
 
 /*
- * The handler's counters for the current step. The handler writes them; main resets and
- * reads them only while SIGIO is blocked (outside release()), so each is a plain
- * volatile sig_atomic_t and no update can be torn.
+ * The handler's counters for the current step (chapters/README.md, "Data a handler shares"). The
+ * handler writes them; main resets and reads them only while SIGIO is blocked (outside
+ * release()), so plain types would be safe (rule 2); they are lone counters and flags,
+ * volatile sig_atomic_t all the same (rule 1).
  */
 static volatile sig_atomic_t sig_calls;   /* SIGIO handler calls */
 static volatile sig_atomic_t read_calls;  /* recv() calls made by the handler */
@@ -327,6 +328,9 @@ static void report(const char *step, const char *sentence)
     else if (read_blocked)
         printf("A read after the signal blocked for %d ms, until the timer cut it off.\n",
                (int)read_longest_ms);
+    else if (read_eagain && read_bytes > 0)
+        printf("The handler read %d bytes; its last read said EAGAIN and the program carried on.\n",
+               (int)read_bytes);
     else if (read_eagain)
         printf("The read after the signal said EAGAIN and the program carried on.\n");
     else

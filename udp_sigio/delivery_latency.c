@@ -55,9 +55,9 @@ static const char *const mode_names[NMODES] = {
     "blocking", "epoll", "sigwaitinfo", "handler-asleep", "handler-busy",
 };
 
-/* Shared with the SIGIO handler: the socket it reads, the samples it writes, and how many.
- * The main loop reads `taken` (a sig_atomic_t) and reads samples[] only after the handler is
- * switched off. */
+/* Shared with the SIGIO handler (chapters/README.md, "Data a handler shares")): the socket it reads
+ * (rule 3), the samples it writes (plain, read only after the handler is switched off:
+ * rule 2), and how many, `taken`, which the main loop reads while samples come (rule 1). */
 static int handler_fd = -1;
 static int64_t *samples;
 static long samples_max;

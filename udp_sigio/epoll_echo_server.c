@@ -46,7 +46,8 @@
 #include <unistd.h>
 
 /* Set by the SIGINT/SIGTERM handler; it can run only inside epoll_pwait, where the loop
- * looks at the flag next. */
+ * looks at the flag next. A flag: volatile sig_atomic_t (chapters/README.md, "Data a handler shares"),
+ * rule 1). */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)

@@ -4,8 +4,9 @@
  *
  * Every lab folder carries an identical copy of labutil.h, labutil.c and labutil.mk, so that
  * the folder builds on its own (copy it anywhere and run make). The copy in udp_sigio/ is the
- * original; `make lint` and the suite test "lab kit copies are identical" keep the others
- * equal to it (scripts/sync-labkit copies it over).
+ * original; `make lint` and the suite test "the lab kit (labutil.h, labutil.c, labutil.mk)
+ * is identical in every lab" keep the others equal to it (scripts/sync-labkit copies it
+ * over, and refuses to overwrite a copy that was changed by hand).
  *
  * Nothing here is about signal-driven I/O itself: that stays in the programs, where the notes
  * point. These are the chores: messages and exit codes, number parsing, names for signal

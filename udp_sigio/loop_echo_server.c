@@ -54,7 +54,8 @@
 
 #define MMSG_BATCH 64 /* --mmsg: datagrams per recvmmsg / sendmmsg */
 
-/* Set by the SIGINT/SIGTERM handler, read by the loop. */
+/* Set by the SIGINT/SIGTERM handler, read by the loop: a flag, volatile sig_atomic_t
+ * (chapters/README.md, "Data a handler shares"), rule 1). */
 static volatile sig_atomic_t stop_requested;
 
 static void on_stop(int sig)

@@ -252,13 +252,15 @@ static void usage(FILE *out)
             lab_prog, lab_prog);
 }
 
-static int word_index(const char *what, const char *text, const char *const *words, size_t n)
+/* word_index - text's place in words[0..n-1], or a usage error naming the option and the
+ * choices (listed in `choices`). */
+static int word_index(const char *what, const char *text, const char *const *words, size_t n,
+                      const char *choices)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(text, words[i]) == 0)
             return (int)i;
-    usage_error("%s: '%s' is not one of %s", what, text,
-                n == 3 ? "udp, pipe, pty" : "handler, owner, enable");
+    usage_error("%s: '%s' is not one of %s", what, text, choices);
 }
 
 int main(int argc, char **argv)
@@ -278,8 +280,8 @@ int main(int argc, char **argv)
     lab_init(argv[0], usage);
     while ((opt = getopt_long(argc, argv, ":k:t:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'k': kind = (enum kind)word_index("-k", optarg, kind_names, 3); break;
-        case 's': skip = (enum skip)(1 + word_index("--skip", optarg, skip_names + 1, 4 - 1)); break;
+        case 'k': kind = (enum kind)word_index("-k", optarg, kind_names, 3, "udp, pipe, pty"); break;
+        case 's': skip = (enum skip)(1 + word_index("--skip", optarg, skip_names + 1, 3, "handler, owner, enable")); break;
         case 'i': ignore = 1; break;
         case 'c': ctty = 1; break;
         case 't': wait_ms = parse_long("-t", optarg, 1, 10000); break;

@@ -86,7 +86,8 @@
  * LAB: ring-shared-with-handler — the handler fills the ring and the counters; the main
  * loop empties the ring and reads the counters. The main loop touches all of this only
  * while SIGIO is blocked, and a handler cannot run in the middle of code that has its
- * signal blocked, so the two never meet: plain (not volatile) types are safe here. The one exception is the slots the main loop
+ * signal blocked, so the two never meet: plain (not volatile) types are safe here
+ * (chapters/README.md, "Data a handler shares"), rule 2). The one exception is the slots the main loop
  * is echoing while SIGIO is let in (textbook mode, and during -w work): those slots still
  * count as full, so the handler never writes to them.
  */
@@ -108,7 +109,8 @@ static struct {
     int recv_errno;                /* first unexpected receive error, reported by main */
 } io;
 
-/* Set by the SIGTERM/SIGINT and SIGHUP handlers, read by the main loop. */
+/* Set by the SIGTERM/SIGINT and SIGHUP handlers, read by the main loop: flags, so volatile
+ * sig_atomic_t (chapters/README.md, "Data a handler shares", rule 1). */
 static volatile sig_atomic_t stop_requested, histogram_requested;
 
 static void on_stop(int sig)

@@ -34,8 +34,10 @@
  *     to the same port at the same time got its ECONNREFUSED: the ICMP came back for both.
  *
  * Linux notes: the kernel drops the ICMP for an unconnected socket (udp.c: a hard error is
- * kept only for a connected socket) unless IP_RECVERR is set, which queues it on the error
- * queue (recvmsg MSG_ERRQUEUE) instead; udp(7)'s wording suggests otherwise. ICMP errors are
+ * kept only for a connected socket) unless IP_RECVERR is set; then the error reaches an
+ * unconnected socket too, and both ways at once: the next receive returns ECONNREFUSED, and
+ * the details wait on the error queue (recvmsg MSG_ERRQUEUE). udp(7)'s wording suggests
+ * that fatal errors reach an unconnected socket without IP_RECVERR. ICMP errors are
  * rate-limited system-wide (net.ipv4.icmp_msgs_per_sec), so a flood of such sends may see
  * fewer errors than datagrams.
  */
@@ -52,7 +54,8 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Written by the SIGIO handler, read by main after the wait (with SIGIO blocked again). */
+/* Written by the SIGIO handler, read by main after the wait (with SIGIO blocked again):
+ * lone values, volatile sig_atomic_t (chapters/README.md, "Data a handler shares"), rule 1). */
 static volatile sig_atomic_t sigio_count;  /* SIGIOs delivered */
 static volatile sig_atomic_t sigio_code;   /* si_code of the last one */
 static volatile sig_atomic_t sigio_band;   /* si_band of the last one (poll bits fit an int) */

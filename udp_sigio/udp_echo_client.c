@@ -21,9 +21,10 @@
  *   ./udp_echo_client -p 9                     # nobody there: lost, exit 1
  *
  * What to observe:
- *   - the last line: sent=N received=N lost=N p50_us=X p99_us=Y, then bad=, dup=,
- *     reordered=, elapsed_s=, rate=, cpu_us_per_dgram= (the client's own CPU per datagram,
- *     so a benchmark can show the client was not the bottleneck);
+ *   - the last line: sent=N received=N lost=N (sent, never echoed) p50_us=X p99_us=Y,
+ *     then bad=, dup=, reordered=, elapsed_s=, rate=, cpu_us_per_dgram= (the client's own
+ *     CPU per datagram, so a benchmark can show the client was not the bottleneck), and
+ *     unsent= (datagrams never sent because the run stopped early, e.g. ECONNREFUSED);
  *   - exit status 0 only when every datagram came back intact, once, in order.
  *
  * Linux notes: sendmmsg/recvmmsg (Linux 3.0/2.6.33) move up to 64 datagrams per system call,
@@ -369,15 +370,19 @@ int main(int argc, char **argv)
         die("getrusage");
     double cpu_us = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
                     (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    long lost = cfg.count - r.received;
+    /* lost: sent and never echoed. unsent: never sent at all (the run was cut short, by
+     * ECONNREFUSED for example); not counted as lost, but not a success either. */
+    long lost = r.sent - r.received;
+    long unsent = cfg.count - r.sent;
     printf("sent=%ld received=%ld lost=%ld p50_us=%ld p99_us=%ld bad=%ld dup=%ld reordered=%ld "
-           "elapsed_s=%.3f rate=%.0f cpu_us_per_dgram=%.3f\n",
+           "elapsed_s=%.3f rate=%.0f cpu_us_per_dgram=%.3f unsent=%ld\n",
            r.sent, r.received, lost, hist_percentile(r.hist, r.received, 0.50),
            hist_percentile(r.hist, r.received, 0.99), r.bad, r.dup, r.reordered, elapsed,
            elapsed > 0 ? (double)r.received / elapsed : 0.0,
-           r.sent ? cpu_us / (double)r.sent : 0.0);
+           r.sent ? cpu_us / (double)r.sent : 0.0, unsent);
     free(r.echoed);
     free(r.hist);
     close(fd);
-    return (lost == 0 && r.bad == 0 && r.dup == 0 && r.reordered == 0) ? EXIT_OK : EXIT_FAIL;
+    return (lost == 0 && unsent == 0 && r.bad == 0 && r.dup == 0 && r.reordered == 0) ? EXIT_OK
+                                                                                      : EXIT_FAIL;
 }

@@ -72,6 +72,16 @@ line_of() {
     assert_equal "$(kv other_calls)" 0 # no fallback SIGIO: the queue had room
 }
 
+@test "[SETSIG-SIGINFO] F_SETSIG without SA_SIGINFO: the handler is still called once per queued event (1000), with only the signal number to go on" {
+    run_bounded 30 "$LAB/coalesce_demo" --signal rt -k 1000 --no-siginfo
+    assert_success
+    assert_equal "$(kv handler)" plain
+    assert_equal "$(kv getsig)" "$(kv getsig "$(timeout 10 "$LAB/coalesce_demo" --signal rt -k 1)")"
+    assert_equal "$(kv handler_calls)" 1000
+    assert_equal "$(kv si_code)" unseen
+    assert_equal "$(kv other_calls)" 0
+}
+
 @test "F_SETSIG with a standard signal (SIGUSR1) fills in the siginfo but still coalesces" {
     run_bounded 30 "$LAB/coalesce_demo" --signal rt -s 10 -k 100
     assert_success

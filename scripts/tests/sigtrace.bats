@@ -23,6 +23,9 @@ teardown() {
             wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
         fi
     done
+    if [ -n "${TFS:-}" ] && mountpoint -q "$TFS"; then
+        umount "$TFS"
+    fi
     helper_teardown
 }
 
@@ -32,36 +35,39 @@ trace() {
     skip_if_unsupported
 }
 
-# tracefs_state - what sigtrace must leave as it found it: the tracefs mounts and the
-# instances (other than those of sigtrace runs of other tests, which may come and go
-# meanwhile), tracing_on, the global event enables, set_event, the trace options, the
-# tracer. Read through a private mount that is removed again at once.
-tracefs_state() {
-    local mnt
-    echo "mounts: $(awk -v mine="$BATS_TEST_TMPDIR/" '$3 == "tracefs" && ($2 !~ /\/sigtrace-tracefs\./ || index($2, mine) == 1)' /proc/mounts | sort | tr '\n' ' ')"
-    mnt=$(mktemp -d "$BATS_TEST_TMPDIR/state.XXXXXX")
-    mount -t tracefs nodev "$mnt" || return 1
-    echo "instances: $(find "$mnt/instances" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -v '^sigtrace-' | sort | tr '\n' ' ')"
-    echo "tracing_on: $(cat "$mnt/tracing_on")"
-    echo "events/enable: $(cat "$mnt/events/enable")"
-    echo "signal/enable: $(cat "$mnt/events/signal/enable")"
-    echo "sched/enable: $(cat "$mnt/events/sched/enable")"
-    echo "set_event: $(sort "$mnt/set_event" | tr '\n' ' ')"
-    echo "trace_options: $(tr '\n' ' ' <"$mnt/trace_options")"
-    echo "current_tracer: $(cat "$mnt/current_tracer")"
-    umount "$mnt"
-    rmdir "$mnt"
+# tfs - a private tracefs mount of the test's own, to look at the tracing state with (made
+# once per test, removed by teardown). Prints its path.
+tfs() {
+    TFS="$BATS_TEST_TMPDIR/tfs"
+    if ! mountpoint -q "$TFS"; then
+        mkdir -p "$TFS"
+        mount -t tracefs nodev "$TFS" || return 1
+    fi
 }
 
-# instance_exists PID - whether sigtrace PID's instance is there (through a private mount).
+# tracefs_state - what sigtrace must leave as it found it: the tracefs mounts (but the
+# test's own and those of other tests) and the instances (other than those of sigtrace runs of other tests, which
+# may come and go meanwhile), tracing_on, the global event enables, set_event, the trace
+# options, the tracer.
+tracefs_state() {
+    tfs || return 1
+    # The standard places, and any left under this test's directory (where sigtrace makes
+    # its private mount, TMPDIR being that directory); other tests' mounts come and go.
+    echo "mounts: $(awk -v mine="$BATS_TEST_TMPDIR/" -v own="$TFS" '$3 == "tracefs" && $2 != own && ($2 == "/sys/kernel/tracing" || $2 == "/sys/kernel/debug/tracing" || index($2, mine) == 1)' /proc/mounts | sort | tr '\n' ' ')"
+    echo "instances: $(find "$TFS/instances" -mindepth 1 -maxdepth 1 -printf '%f\n' | grep -v '^sigtrace-' | sort | tr '\n' ' ')"
+    echo "tracing_on: $(cat "$TFS/tracing_on")"
+    echo "events/enable: $(cat "$TFS/events/enable")"
+    echo "signal/enable: $(cat "$TFS/events/signal/enable")"
+    echo "sched/enable: $(cat "$TFS/events/sched/enable")"
+    echo "set_event: $(sort "$TFS/set_event" | tr '\n' ' ')"
+    echo "trace_options: $(tr '\n' ' ' <"$TFS/trace_options")"
+    echo "current_tracer: $(cat "$TFS/current_tracer")"
+}
+
+# instance_exists PID - whether sigtrace PID's instance is there.
 instance_exists() {
-    local mnt found=1
-    mnt=$(mktemp -d "$BATS_TEST_TMPDIR/inst.XXXXXX")
-    mount -t tracefs nodev "$mnt" || return 2
-    [ -d "$mnt/instances/sigtrace-$1" ] && found=0
-    umount "$mnt"
-    rmdir "$mnt"
-    return "$found"
+    tfs || return 2
+    [ -d "$TFS/instances/sigtrace-$1" ]
 }
 
 # require_tracing - skip unless sigtrace can trace here (it says why not).
@@ -207,8 +213,10 @@ require_tracing() {
     assert_equal "$(kv SIGIO.generated)" 1
     assert_equal "$(kv SIGIO.delivered)" 1
     assert_equal "$(kv SIGIO.handler)" ""
+    # The SIGKILL the kernel gave the process was never generated as a signal of its own.
+    assert_equal "$(kv SIGKILL.generated)" ""
     assert_equal "$(kv SIGKILL.default)" 1
-    assert_line --regexp ' deliver +SIGKILL .*the process ends'
+    assert_line --regexp ' deliver +SIGKILL .*the process ends: the default action of a fatal signal \(group exit\)$'
 }
 
 @test "the tracing state is as before after a trace, and after SIGINT in the middle (exit 130, command ended, instance gone)" {

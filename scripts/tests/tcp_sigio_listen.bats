@@ -192,6 +192,9 @@ signals_total=$n connections_total=$n"
         assert_line "step=shutdown how=$how notifications=1 first=POLL_ERR band=0x8 (POLLERR) wrong_fd=0"
         assert_line "after_shutdown accept=EINVAL waiting_client=ECONNRESET"
     done
+    run_bounded 5 "$LAB/listener_events" --how both
+    assert_failure 2
+    assert_line --index 0 "listener_events: --how: 'both' is not rd, wr or rdwr"
     run_bounded 10 "$LAB/listener_events" --how wr -6
     assert_success
     assert_line "step=shutdown how=wr notifications=0 first=none band=0x0 (0) wrong_fd=0"
