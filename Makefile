@@ -79,6 +79,16 @@ grade:
 	@scripts/grade $(if $(LAB),-l '$(LAB)') $(if $(EX),-e '$(EX)') --json grade.json \
 	    --predictions-from chapters/answer-keys
 
+# The student's tarball for one lab: the lab with its holes applied, its tests, the grader,
+# its chapter; no answer key. The last line printed is the tarball's path.
+handout:
+	@scripts/handout '$(LAB)'
+
+# The long checks: every hole patch is honest, every lab's handout grades alone, hostile
+# programs cannot hang the grader. Their TAP goes to test-results/grading/.
+test-grading: all
+	@scripts/run-tests --grading
+
 list:
 	@scripts/list-labs $(PRESENT)
 

@@ -20,7 +20,7 @@ trap cleanup EXIT
 
 # rate SERVER... - start the server on a kernel-chosen port, run the client, print its rate.
 rate() {
-    "$@" -p 0 >"$tmp/server.out" 2>&1 &
+    setsid "$@" -p 0 >"$tmp/server.out" 2>&1 </dev/null 3>&- &
     pid=$!
     local line deadline=$((SECONDS + 10))
     until line=$(grep -m1 '^listening on' "$tmp/server.out"); do

@@ -41,7 +41,9 @@ lss_wait_count() {
 
 # lss_start ARGS... - start listen_server ARGS in the background and wait for its port.
 lss_start() {
-    "$lss_root/tcp_sigio_listen/listen_server" "$@" >"$LSS_DIR/out" 2>"$LSS_DIR/err" </dev/null &
+    # Its own session (a SIGIO or SIGKILL it sends to its process group reaches nobody
+    # else), without a caller's fd 3 (bats waits on that), stopped by PID.
+    setsid "$lss_root/tcp_sigio_listen/listen_server" "$@" >"$LSS_DIR/out" 2>"$LSS_DIR/err" </dev/null 3>&- &
     LSS_PID=$!
     lss_wait_count '^listening on ' 1
     LSS_PORT=$(sed -n '1s/.*://p' "$LSS_DIR/out")

@@ -174,8 +174,8 @@ echo "# tcp_events across network namespaces $ns_us (us, $addr_us) and $ns_peer 
 echo "# delay: $how"
 echo "# kernel: $(uname -r)"
 launching=1
-ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
-    --peer-netns "/run/netns/$ns_peer" "${args[@]}" &
+setsid ip netns exec "$ns_us" "$events" --local "$addr_us" --peer "$addr_peer" \
+    --peer-netns "/run/netns/$ns_peer" "${args[@]}" </dev/null 3>&- &
 child=$!
 wait "$child"
 status=$?

@@ -93,7 +93,7 @@ fi
 # set server_pid and port.
 start_server() {
     local deadline=$((SECONDS + 10))
-    "$@" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
+    setsid "$@" >"$tmp/server.out" 2>"$tmp/server.err" </dev/null 3>&- &
     server_pid=$!
     until grep -q '^listening on' "$tmp/server.out" 2>/dev/null; do
         if ! kill -0 "$server_pid" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
@@ -143,7 +143,7 @@ stamp_stats() {
 measure() {
     local design=$1 work=$2
     start_server "${server_cpu[@]}" "$lab/${design}_echo_server" -p 0 -w "$work" --stamps "$tmp/$design.stamps" "${rt[@]}"
-    "${client_cpu[@]}" "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 &
+    setsid "${client_cpu[@]}" "$lab/udp_echo_client" -p "$port" -n "$count" -i "$interval" -T 200 -t 30 >/dev/null 2>&1 </dev/null 3>&- &
     client_pid=$!
     sleep "$(awk -v n="$count" -v i="$interval" 'BEGIN { printf "%.3f", n * i / 1e6 + 0.2 }')"
     stop_server

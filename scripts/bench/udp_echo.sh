@@ -112,7 +112,7 @@ wakeups() { sed -n 's/^voluntary_ctxt_switches:[[:space:]]*//p' "/proc/$1/status
 run_one() {
     local name=$1 prog=$2 opts=$3 count=$4 win=$5 round=$6 line port cpu0 wake0 cpu1 wake1 cline summary
     # shellcheck disable=SC2086 # opts holds several words on purpose
-    "${server_cpu[@]}" "$prog" -p 0 $opts >"$tmp/server.out" 2>"$tmp/server.err" </dev/null &
+    setsid "${server_cpu[@]}" "$prog" -p 0 $opts >"$tmp/server.out" 2>"$tmp/server.err" </dev/null 3>&- &
     server_pid=$!
     for _ in $(seq 500); do
         line=$(grep -m1 '^listening on' "$tmp/server.out") && break

@@ -179,6 +179,7 @@ g_start() {
     return 0
 }
 
+# shellcheck disable=SC2120 # PID is optional: the last server started
 g_stop() {
     _g_stop "$@" 2>/dev/null
 }

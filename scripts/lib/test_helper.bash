@@ -54,11 +54,14 @@ bin() {
 }
 
 # run_bounded SECONDS CMD... - bats' run, but the command is killed after SECONDS
-# (timeout's status 124 then tells the test it hung).
+# (timeout's status 124 then tells the test it hung). The command runs in its own session
+# and without bats' fd 3: a program that signals its process group (owner -getpgrp(),
+# kill(0, ...)) reaches neither timeout nor bats, and nothing it leaves behind holds bats'
+# pipe open.
 run_bounded() {
     local secs=$1
     shift
-    run timeout -k 2 "$secs" "$@"
+    run timeout -k 2 "$secs" setsid "$@" 3>&-
 }
 
 # start_server CMD... - start a server in the background, in its own process group, and

@@ -229,6 +229,114 @@ builds_alone() {
     [ "${#missing[@]}" -eq 0 ] || fail "no SPDX-License-Identifier: MIT line in the first 3 lines of: ${missing[*]}"
 }
 
+# --- assignment mode: first reads, exercises, answer keys --------------------------------
+
+# Labs with graded exercises (a lab without an exercises/ folder is not checked yet).
+graded_labs() {
+    local lab
+    for lab in $(labs); do
+        [ -d "$ROOT/$lab/exercises" ] && echo "$lab"
+    done
+    return 0
+}
+
+# The ID prefix of each lab's exercises.
+ex_prefix() {
+    case $1 in
+    udp_sigio) echo udp- ;;
+    tcp_sigio_listen) echo listen- ;;
+    tcp_sigio_pitfalls) echo tcp- ;;
+    rtsig_setsig) echo rt- ;;
+    streams_sigpoll_notes) echo streams- ;;
+    esac
+}
+
+@test "each lab with exercises has exactly one first_*.c, of at most 150 lines, in its PROGS, and its chapter says Start here" {
+    local lab first n
+    for lab in $(graded_labs); do
+        n=$(compgen -G "$ROOT/$lab/first_*.c" | wc -l)
+        [ "$n" -eq 1 ] || fail "$lab has $n first_*.c programs, not 1"
+        first=$(compgen -G "$ROOT/$lab/first_*.c")
+        [ "$(wc -l <"$first")" -le 150 ] || fail "${first#"$ROOT"/} has $(wc -l <"$first") lines (at most 150)"
+        first=$(basename "$first" .c)
+        [[ " $(progs "$lab") " == *" $first "* ]] || fail "$first is not in $lab's PROGS"
+        grep -qi 'start here' "$ROOT/chapters/$lab.md" || fail "chapters/$lab.md has no 'Start here'"
+        grep -q "$first" "$ROOT/chapters/$lab.md" || fail "chapters/$lab.md does not name $first"
+    done
+}
+
+@test "every exercise is well-formed: exercise.md headers, an executable check, a hole patch (write) or an empty predictions template (predict), an answer key" {
+    local lab md dir id kind f line
+    for lab in $(graded_labs); do
+        for md in "$ROOT/$lab"/exercises/*/exercise.md; do
+            [ -f "$md" ] || continue
+            dir=$(dirname "$md")
+            id=$(basename "$dir")
+            [[ $id == "$(ex_prefix "$lab")"* ]] || fail "$lab/exercises/$id: the ID does not start with $(ex_prefix "$lab")"
+            [[ $(head -n 1 "$md") =~ ^#\ $id:\ .+ ]] || fail "$id: line 1 is not '# $id: <title>'"
+            kind=$(sed -n 's/^Kind: //p' "$md")
+            [[ $kind =~ ^(write|predict)$ ]] || fail "$id: Kind '$kind'"
+            grep -qE '^Points: [1-9][0-9]*$' "$md" || fail "$id: no 'Points: N'"
+            grep -qE '^Difficulty: (easy|moderate|hard)$' "$md" || fail "$id: no valid Difficulty"
+            grep -qE '^Time: [1-9][0-9]* min$' "$md" || fail "$id: no 'Time: N min'"
+            grep -qE '^Needs: (none|root|tty)$' "$md" || fail "$id: no valid Needs"
+            grep -qE '^Objective: .{10,}' "$md" || fail "$id: no Objective"
+            grep -qx '## Task' "$md" || fail "$id: no '## Task'"
+            grep -qx '## Hints' "$md" || fail "$id: no '## Hints'"
+            line=$(sed -n 's/^Files: //p' "$md")
+            [ -n "$line" ] || fail "$id: no Files"
+            for f in $line; do
+                [ -f "$ROOT/$lab/$f" ] || fail "$id: Files names $f, which $lab/ does not have"
+            done
+            [ -x "$dir/check" ] || fail "$id: no executable check"
+            head -n 1 "$dir/check" | grep -q '^#!.*bash' || fail "$id: check has no bash shebang"
+            grep -q 'scripts/lib/grade.bash' "$dir/check" || fail "$id: check does not use grade.bash"
+            grep -q 'g_done' "$dir/check" || fail "$id: check does not end with g_done"
+            grep -qF "$id" "$ROOT/$lab/exercises/README.md" || fail "$id is not on $lab/exercises/README.md"
+            grep -qF "$id" "$ROOT/chapters/answer-keys/$lab.md" || fail "$id is not in chapters/answer-keys/$lab.md"
+            if [ "$kind" = write ]; then
+                [ -f "$dir/hole.patch" ] || fail "$id: no hole.patch"
+                grep -qF "TODO($id)" "$dir/hole.patch" || fail "$id: hole.patch leaves no TODO($id)"
+                patch --dry-run -s -p1 -d "$ROOT/$lab" <"$dir/hole.patch" >/dev/null ||
+                    fail "$id: hole.patch does not apply to $lab/"
+                [ ! -f "$dir/predictions.txt" ] || fail "$id: a write exercise with predictions.txt"
+            else
+                [ "$line" = "exercises/$id/predictions.txt" ] || fail "$id: Files should be exercises/$id/predictions.txt"
+                grep -qE '^[a-z0-9_]+=$' "$dir/predictions.txt" || fail "$id: predictions.txt has no 'key=' line"
+                ! grep -E '^[^#].*=.' "$dir/predictions.txt" || fail "$id: predictions.txt has a value filled in"
+                [ -f "$ROOT/chapters/answer-keys/$lab/$id.predictions" ] ||
+                    fail "$id: no chapters/answer-keys/$lab/$id.predictions"
+                [ ! -f "$dir/hole.patch" ] || fail "$id: a predict exercise with hole.patch"
+            fi
+        done
+    done
+}
+
+@test "each lab with exercises has at least 4, with a sheet and an answer key; 20 or more in all once all five labs have theirs" {
+    local lab n total=0 graded=0
+    for lab in $(graded_labs); do
+        n=$(compgen -G "$ROOT/$lab/exercises/*/exercise.md" | wc -l)
+        [ "$n" -ge 4 ] || fail "$lab has $n exercises (at least 4)"
+        [ -f "$ROOT/$lab/exercises/README.md" ] || fail "$lab/exercises has no README.md"
+        [ -f "$ROOT/chapters/answer-keys/$lab.md" ] || fail "no chapters/answer-keys/$lab.md"
+        total=$((total + n)) graded=$((graded + 1))
+    done
+    [ "$graded" -gt 0 ] || skip "no lab has exercises yet"
+    if [ "$graded" -eq 5 ]; then
+        [ "$total" -ge 20 ] || fail "$total exercises in all (at least 20)"
+    else
+        echo "# $graded of 5 labs have exercises ($total); the total of 20 is checked once all have" >&3
+    fi
+}
+
+@test "no answer key inside a lab folder: answer keys live in chapters/answer-keys only" {
+    local lab found
+    for lab in $(labs); do
+        found=$(find "$ROOT/$lab" \( -name '*.predictions' -o -name 'answer-keys' -o -iname '*answer*key*' \) -print)
+        [ -z "$found" ] || fail "answer material inside $lab/: $found"
+    done
+}
+
 @test "a sanitizer's report ends a program with its own status (ASan 86, UBSan 87), never the programs' 1" {
     local cc=${CC:-cc} dir=$BATS_TEST_TMPDIR
     command -v "$cc" >/dev/null || skip "no C compiler ($cc)"
