@@ -8,7 +8,7 @@
  *   - with F_SETSIG and a realtime signal each event is queued with its own siginfo:
  *     si_code POLL_IN, si_fd the socket, si_band POLLIN|POLLRDNORM;
  *   - F_SETSIG back to 0 restores plain SIGIO, whose siginfo says only SI_KERNEL;
- *   - the kernel, not the C library, decides which numbers F_SETSIG takes (65: EINVAL);
+ *   - only a realtime signal queues: a standard one (SIGUSR1) coalesces like SIGIO;
  *   - --no-siginfo: a handler installed without SA_SIGINFO after F_SETSIG is still called
  *     once per queued event, but gets only the signal number: which descriptor, which
  *     event, which band stay in the kernel's siginfo, out of its reach.
@@ -20,7 +20,9 @@
  *   --signal MODE  sigio: plain SIGIO, no F_SETSIG; rt: F_SETSIG(SIG);
  *                  setsig0: F_SETSIG(SIG), then F_SETSIG(0) (default rt)
  *   -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)
- *   -s SIG         the signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)
+ *   -s SIG         the signal for F_SETSIG (default RTMIN): SIGUSR1, SIGUSR2 (10, 12) or
+ *                  RTMIN to RTMAX (34 to 64), as a number or a name (USR1, RTMIN+K, RTMAX-K);
+ *                  any other is a usage error, so are -s with --signal sigio
  *   --no-siginfo   install the handler without SA_SIGINFO (one int argument)
  *   -v             print the first 16 handler calls
  *
@@ -29,7 +31,7 @@
  *   ./coalesce_demo --signal rt            # handler_calls=1000
  *   ./coalesce_demo --signal setsig0       # back to one call, SI_KERNEL
  *   ./coalesce_demo --signal rt -s 10      # SIGUSR1: full siginfo, yet coalesced
- *   ./coalesce_demo --signal rt -s 65      # the kernel refuses: EINVAL
+ *   ./coalesce_demo --signal rt -s 9       # refused: SIGKILL is not a signal it can use
  *   ./coalesce_demo --signal rt --no-siginfo   # 1000 calls, but si_code=unseen
  *
  * What to observe:
@@ -98,6 +100,12 @@ static void on_note(int sig, siginfo_t *si, void *ctx)
     errno = saved_errno;
 }
 
+/* The signals -s may name: SIGUSR1 and SIGUSR2 (standard: they show coalescing with a full
+ * siginfo) and the realtime ones. Any other would be unusable or harmful here: SIGKILL and
+ * SIGSTOP cannot be caught, SIGTERM and SIGINT must still stop the program, SIGIO is
+ * --signal sigio, and a number past SIGRTMAX is no signal at all. */
+#define SIG_KINDS (LAB_SIG_USR | LAB_SIG_RT)
+
 /* on_bare - the same count, for a handler installed without SA_SIGINFO: the signal number
  * is all it gets (LAB: handler-without-siginfo). */
 static void on_bare(int sig)
@@ -110,17 +118,20 @@ static void on_bare(int sig)
 
 static void usage(FILE *out)
 {
+    char choices[96];
+
     fprintf(out,
             "usage: %s [--signal sigio|rt|setsig0] [-k K] [-s SIG] [--no-siginfo] [-v]\n"
             "  --signal MODE  sigio: plain SIGIO; rt: F_SETSIG(SIG); setsig0: F_SETSIG(SIG)\n"
             "                 then F_SETSIG(0) (default rt)\n"
             "  -k K           datagrams sent while the signal is blocked (default 1000, 1 to 100000)\n"
-            "  -s SIG         signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)\n"
+            "  -s SIG         signal for F_SETSIG (default RTMIN), one of: %s;\n"
+            "                 a number or a name (USR1, RTMIN+K, RTMAX-K); not with --signal sigio\n"
             "  --no-siginfo   a handler without SA_SIGINFO: it sees the signal number only\n"
             "  -v             print the first %d handler calls\n"
             "  -h             this help\n"
             "example: %s --signal sigio -k 1000\n",
-            lab_prog, SEEN_MAX, lab_prog);
+            lab_prog, signal_choices(SIG_KINDS, choices, sizeof choices), SEEN_MAX, lab_prog);
 }
 
 static enum mode parse_mode(const char *text)
@@ -142,6 +153,7 @@ int main(int argc, char **argv)
     enum mode mode = MODE_RT;
     long events = 1000;
     int sig = SIGRTMIN, verbose = 0, bare = 0, opt;
+    const char *sig_text = NULL;
     struct udp_pair pair;
     sigset_t both;
     char name[16], other_name[16], code_name[16], band_text[96];
@@ -151,7 +163,7 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'm': mode = parse_mode(optarg); break;
         case 'k': events = parse_long("-k", optarg, 1, 100000); break;
-        case 's': sig = parse_signo("-s", optarg); break;
+        case 's': sig = parse_signal("-s", optarg, SIG_KINDS), sig_text = optarg; break;
         case 'v': verbose = 1; break;
         case 'n': bare = 1; break;
         case 'h': print_help();
@@ -160,18 +172,12 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    if (mode != MODE_SIGIO && sig == 0)
-        usage_error("-s: 0 means plain SIGIO; use --signal sigio");
+    if (mode == MODE_SIGIO && sig_text)
+        usage_error("-s %s and --signal sigio exclude each other: plain SIGIO has no F_SETSIG",
+                    sig_text);
 
     udp_pair_open(&pair);
     sock = pair.rx;
-
-    /* LAB: kernel-judges-signal — ask the kernel first whether F_SETSIG takes this number.
-     * Alone, F_SETSIG sends nothing (no owner, no O_ASYNC yet), so this is safe before any
-     * handler exists; and it must come first, because sigaction() and sigaddset() in the C
-     * library would refuse 65 themselves, and we want the kernel's own answer (EINVAL). */
-    if (mode != MODE_SIGIO)
-        setsig(pair.rx, sig);
 
     /* The signal the events should raise, and the other one that must stay silent: in rt
      * mode the fallback SIGIO (should the realtime queue fill), in setsig0 mode the

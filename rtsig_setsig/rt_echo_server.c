@@ -32,6 +32,7 @@
  * What to observe:
  *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM the summary
  *     "received=N echoed=N ... signals=N fallbacks=N stale=N sigq_max=N sigq_limit=N";
+ *     on SIGHUP the same counters so far, as "sighup received=N ...", and it carries on;
  *   - sigq_max stays near the client's window (-W), far below sigq_limit;
  *   - fallbacks=0 unless the user's queue was full; then stale > 0 too;
  *   - a "warning:" on stderr once the queue holds three quarters of the limit.
@@ -69,6 +70,27 @@ struct stats {
     long sigq_max, sigq_limit;
 };
 
+/* stop_pending - for burn_us_or_stop: is a SIGINT or SIGTERM waiting? Then the -w work ends
+ * at once (the datagram is still echoed), so that even -w 1000000 stops within a second. */
+static int stop_pending(void)
+{
+    sigset_t pending;
+
+    if (sigpending(&pending) == -1)
+        return 0;
+    return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1;
+}
+
+/* print_counters - the summary line; on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix, const struct stats *st)
+{
+    printf("%sreceived=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64
+           " signals=%" PRIu64 " fallbacks=%" PRIu64 " stale=%" PRIu64 " other=%" PRIu64
+           " sigq_max=%ld sigq_limit=%ld\n",
+           prefix, st->received, st->echoed, st->truncated, st->send_errors, st->signals,
+           st->fallbacks, st->stale, st->other, st->sigq_max, st->sigq_limit);
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -79,6 +101,7 @@ static void usage(FILE *out)
             "  -l L      lower RLIMIT_SIGPENDING to L first (1 to the hard limit)\n"
             "  -v        print each notification\n"
             "  -h        this help\n"
+            "SIGHUP prints the counters so far; SIGINT/SIGTERM end with a summary.\n"
             "example: %s -p 0 -w 50\n",
             lab_prog, lab_prog);
 }
@@ -107,7 +130,7 @@ static int serve_one(int fd, long work_us, struct stats *st)
                     lab_prog, n);
         return 1;
     }
-    burn_us(work_us);
+    burn_us_or_stop(work_us, stop_pending);
     /* Non-blocking send: on a full send buffer (EAGAIN) the echo is dropped, as UDP may. */
     if (sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen) == -1) {
         if (st->send_errors++ < 5)
@@ -143,6 +166,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *addr_text = "127.0.0.1";
+    int addr_given = 0, six = 0;
     int port = 9025, verbose = 0, opt, rt = SIGRTMIN;
     long work_us = 0, limit = 0;
     struct sockaddr_storage addr;
@@ -156,8 +180,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6w:l:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'w': work_us = parse_long("-w", optarg, 0, 1000000); break;
         case 'l': limit = parse_sigpending("-l", optarg); break;
         case 'v': verbose = 1; break;
@@ -167,12 +191,16 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
 
-    /* LAB: block-everything-first — the I/O signal, the overflow SIGIO and the two stop
-     * signals are all blocked before the socket exists, and all taken in one place by
+    /* LAB: block-everything-first — the I/O signal, the overflow SIGIO, the two stop
+     * signals and SIGHUP are all blocked before the socket exists, and all taken in one place by
      * sigwaitinfo(). No handler runs, so nothing interrupts a receive or a send, and a
      * SIGTERM cannot slip in between a test and a wait. */
-    block_set(sigset_of(&set, rt, SIGIO, SIGINT, SIGTERM, 0));
+    block_set(sigset_of(&set, rt, SIGIO, SIGINT, SIGTERM, SIGHUP, 0));
 
     if (limit)
         set_sigpending(limit);
@@ -199,14 +227,18 @@ int main(int argc, char **argv)
         int sig = take_signal(&set, &si, -1);
         if (sig == SIGINT || sig == SIGTERM)
             break;
+        if (sig == SIGHUP) {
+            print_counters("sighup ", &st);
+            continue;
+        }
         if (verbose)
             printf("%s\n", note_text(sig, si.si_code, si.si_fd, si.si_band, text, sizeof text));
         if (sig == SIGIO) {
             /* LAB: fallback-drain — the queue was full and some datagrams have no signal. */
             st.fallbacks++;
             sample_sigq(&st);
-            while (serve_one(fd, work_us, &st))
-                ;
+            while (!stop_pending() && serve_one(fd, work_us, &st))
+                ; /* under a flood the socket may never empty: a stop request ends it */
             continue;
         }
         st.signals++;
@@ -221,11 +253,7 @@ int main(int argc, char **argv)
     }
 
     sample_sigq(&st);
-    printf("received=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64
-           " signals=%" PRIu64 " fallbacks=%" PRIu64 " stale=%" PRIu64 " other=%" PRIu64
-           " sigq_max=%ld sigq_limit=%ld\n",
-           st.received, st.echoed, st.truncated, st.send_errors, st.signals, st.fallbacks,
-           st.stale, st.other, st.sigq_max, st.sigq_limit);
+    print_counters("", &st);
     close(fd);
     return EXIT_OK;
 }

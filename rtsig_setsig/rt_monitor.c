@@ -20,7 +20,8 @@
  * Usage: rt_monitor [-u N] [-s SIG] [--handler | --sigwaitinfo | --signalfd] [--self-test]
  *                   [-n COUNT] [-t SEC]
  *   -u N           UDP sockets on 127.0.0.1 (default 2, 1 to 64), plus one more through a dup
- *   -s SIG         the signal: a number, RTMIN or RTMIN+K (default RTMIN+1)
+ *   -s SIG         the signal (default RTMIN+1): RTMIN to RTMAX (34 to 64), as a number or a
+ *                  name (RTMIN+K, RTMAX-K), or 0 for plain SIGIO (no F_SETSIG signal)
  *   --handler      a SA_SIGINFO handler records into a ring, the main loop prints (default)
  *   --sigwaitinfo  the signal stays blocked, the main loop takes it with sigwaitinfo()
  *   --signalfd     the signal stays blocked, the main loop reads it from a signalfd
@@ -517,13 +518,20 @@ static int self_test(struct monitor *m, struct taker *t)
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* The signals -s may name: the realtime ones, and 0 (plain SIGIO: the self-test then fails,
+ * and shows why). A standard signal would coalesce and fail the self-test for another
+ * reason; SIGKILL or SIGSTOP would end or stop the monitor itself. */
+#define SIG_KINDS (LAB_SIG_ZERO | LAB_SIG_RT)
+
 static void usage(FILE *out)
 {
+    char choices[96];
+
     fprintf(out,
             "usage: %s [-u N] [-s SIG] [--handler | --sigwaitinfo | --signalfd] [--self-test]\n"
             "                  [-n COUNT] [-t SEC]\n"
             "  -u N           UDP sockets on 127.0.0.1 (default 2, 1 to %d), plus one through a dup\n"
-            "  -s SIG         the signal: a number, RTMIN or RTMIN+K (default RTMIN+1)\n"
+            "  -s SIG         the signal (default RTMIN+1), one of: %s\n"
             "  --handler      a handler records into a ring, the main loop prints (default)\n"
             "  --sigwaitinfo  the signal stays blocked; taken with sigwaitinfo()\n"
             "  --signalfd     the signal stays blocked; read from a signalfd\n"
@@ -531,8 +539,9 @@ static void usage(FILE *out)
             "  -n COUNT       stop after COUNT notifications (default 0: no limit)\n"
             "  -t SEC         stop after SEC seconds (default 0: no limit)\n"
             "  -h             this help\n"
+            "  (one of --handler, --sigwaitinfo, --signalfd; -n and -t not with --self-test)\n"
             "example: %s --self-test --sigwaitinfo\n",
-            lab_prog, UDP_MAX, lab_prog);
+            lab_prog, UDP_MAX, signal_choices(SIG_KINDS, choices, sizeof choices), lab_prog);
 }
 
 int main(int argc, char **argv)
@@ -551,6 +560,7 @@ int main(int argc, char **argv)
     enum how how = BY_HANDLER;
     int udp = 2, testing = 0, opt;
     long max_notes = 0, seconds = 0;
+    const char *how_option = NULL, *limit_option = NULL;
     char name[16];
 
     m.sig = SIGRTMIN + 1;
@@ -558,12 +568,19 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":u:s:n:t:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'u': udp = (int)parse_long("-u", optarg, 1, UDP_MAX); break;
-        case 's': m.sig = parse_signo("-s", optarg); break;
-        case 'n': max_notes = parse_long("-n", optarg, 0, 1000000000); break;
-        case 't': seconds = parse_long("-t", optarg, 0, 86400); break;
-        case OPT_HANDLER: how = BY_HANDLER; break;
-        case OPT_SIGWAITINFO: how = BY_SIGWAITINFO; break;
-        case OPT_SIGNALFD: how = BY_SIGNALFD; break;
+        case 's': m.sig = parse_signal("-s", optarg, SIG_KINDS); break;
+        case 'n': max_notes = parse_long("-n", optarg, 0, 1000000000), limit_option = "-n"; break;
+        case 't': seconds = parse_long("-t", optarg, 0, 86400), limit_option = "-t"; break;
+        case OPT_HANDLER:
+        case OPT_SIGWAITINFO:
+        case OPT_SIGNALFD:
+            /* One way to take the signal: two different ones are a contradiction. */
+            if (how_option && how != (enum how)(opt - OPT_HANDLER))
+                usage_error("%s and --%s exclude each other: one way to take the signal",
+                            how_option, how_names[opt - OPT_HANDLER]);
+            how = (enum how)(opt - OPT_HANDLER);
+            how_option = argv[optind - 1];
+            break;
         case OPT_SELF_TEST: testing = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
@@ -571,13 +588,12 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (testing && limit_option)
+        usage_error("%s and --self-test exclude each other: the self-test ends by itself",
+                    limit_option);
 
-    /* LAB: kernel-judges-signal — F_SETSIG alone raises nothing (no owner, no O_ASYNC yet),
-     * so the kernel can judge the number before anything else: 65 gets EINVAL from it,
-     * where sigaction() would have refused in the C library. 0 is accepted: plain SIGIO,
-     * no siginfo (the self-test then fails, and says why). */
+    /* -s 0 is taken: plain SIGIO, no siginfo (the self-test then fails, and says why). */
     open_all(&m, udp);
-    setsig(m.w[0].fd, m.sig);
     int sig = m.sig ? m.sig : SIGIO;
 
     /* LAB: set-up-order — 1. a way to take the signal (handler or blocked), 2. owner and

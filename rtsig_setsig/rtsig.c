@@ -18,25 +18,6 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-int parse_signo(const char *what, const char *text)
-{
-    const char *rest = text;
-
-    if (strncmp(rest, "SIG", 3) == 0)
-        rest += 3;
-    if (strncmp(rest, "RTMIN", 5) == 0) {
-        long k = 0;
-        if (rest[5] == '+')
-            k = parse_long(what, rest + 6, 0, 999);
-        else if (rest[5] != '\0')
-            usage_error("%s: '%s' is not a signal (a number, RTMIN or RTMIN+K)", what, text);
-        if (k > SIGRTMAX - SIGRTMIN)
-            usage_error("%s: %s is past SIGRTMAX (RTMIN+%d)", what, text, SIGRTMAX - SIGRTMIN);
-        return SIGRTMIN + (int)k;
-    }
-    return (int)parse_long(what, text, 0, 999);
-}
-
 void setsig(int fd, int sig)
 {
     if (fcntl(fd, F_SETSIG, sig) == -1)

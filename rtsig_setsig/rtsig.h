@@ -19,15 +19,6 @@
 
 /* ---- the signal and the owner -------------------------------------------------------- */
 
-/*
- * parse_signo - a signal number for F_SETSIG from the command line: a plain number, or
- * RTMIN, RTMIN+K, SIGRTMIN+K. A plain number is only checked to be 0 to 999: whether
- * F_SETSIG takes it is the kernel's decision (it refuses anything above 64 with EINVAL),
- * and the programs show that refusal rather than anticipate it. RTMIN+K past SIGRTMAX is a
- * usage error naming the option.
- */
-int parse_signo(const char *what, const char *text);
-
 /* setsig - fcntl(fd, F_SETSIG, sig); 0 means plain SIGIO again. Fatal on error, with the
  * kernel's reason: "fcntl(3, F_SETSIG, 65): Invalid argument (EINVAL)". */
 void setsig(int fd, int sig);

@@ -13,7 +13,8 @@
  * Read with: TLPI §63.3 (Table 63-7); chapters/rtsig_setsig.md "Table 63-7 on Linux".
  *
  * Usage: sicode_table [-s SIG]
- *   -s SIG  the signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)
+ *   -s SIG  the signal for F_SETSIG (default RTMIN): RTMIN to RTMAX (34 to 64), as a number
+ *           or a name (RTMIN+K, RTMAX-K); a standard signal would merge the rows' signals
  *
  * Try it:
  *   ./sicode_table
@@ -64,12 +65,15 @@ static int rows, rows_ok, rows_skipped;
 
 static void usage(FILE *out)
 {
+    char choices[96];
+
     fprintf(out,
             "usage: %s [-s SIG]\n"
-            "  -s SIG  signal for F_SETSIG: a number, RTMIN or RTMIN+K (default RTMIN)\n"
+            "  -s SIG  signal for F_SETSIG (default RTMIN), one of: %s\n"
+            "          as a number or a name (RTMIN+K, RTMAX-K)\n"
             "  -h      this help\n"
             "example: %s -s RTMIN+3\n",
-            lab_prog, lab_prog);
+            lab_prog, signal_choices(LAB_SIG_RT, choices, sizeof choices), lab_prog);
 }
 
 /* arm - owner, signal, then O_ASYNC and O_NONBLOCK (the signal is blocked already). */
@@ -199,15 +203,13 @@ int main(int argc, char **argv)
     lab_init(argv[0], usage);
     while ((opt = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 's': sig = parse_signo("-s", optarg); break;
+        case 's': sig = parse_signal("-s", optarg, LAB_SIG_RT); break;
         case 'h': print_help();
         default: bad_option(opt, argv);
         }
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    if (sig == 0 || sig == SIGIO)
-        usage_error("-s: %d would be plain SIGIO, which carries no si_code to tabulate", sig);
 
     /* Step 1 for every descriptor below: the signal is blocked before any owner exists
      * (taken with sigtimedwait, no handler). SIGIO too, in case a queue overflow sends it. */

@@ -125,6 +125,7 @@ static void usage(FILE *out)
             "  --events LIST  S_* kinds to report, comma-separated (default all):\n"
             "                 input rdnorm rdband bandurg hipri output wrnorm wrband msg error hangup\n"
             "  --table        print each S_* kind with its nearest Linux notification, and exit\n"
+            "                 (not with --events)\n"
             "  -h, --help     this help\n"
             "example: %s --events input,hangup\n",
             lab_prog, lab_prog);
@@ -599,12 +600,13 @@ int main(int argc, char **argv)
     };
     unsigned chosen = (1u << NKINDS) - 1;
     int opt, table = 0;
+    const char *events_text = NULL;
     char list[160];
 
     lab_init(argv[0], usage);
     while ((opt = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (opt) {
-        case 'e': chosen = parse_events(optarg); break;
+        case 'e': chosen = parse_events(optarg), events_text = optarg; break;
         case 't': table = 1; break;
         case 'h': print_help();
         default: bad_option(opt, argv);
@@ -612,6 +614,9 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (table && events_text)
+        usage_error("--events %s and --table exclude each other: --table shows every kind",
+                    events_text);
     if (table) {
         print_table();
         return EXIT_OK;

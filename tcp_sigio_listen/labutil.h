@@ -154,4 +154,36 @@ void announce_listening(int fd);
 void set_fl(int fd, int flags);
 void clear_fl(int fd, int flags);
 
+/* ---- signal numbers on the command line, and work a stop request cuts short ---------- */
+
+/*
+ * The kinds of signal an option such as -s may name, or'ed together: each program accepts
+ * only those it can use. LAB_SIG_ZERO: 0 (no F_SETSIG: plain SIGIO); LAB_SIG_USR: SIGUSR1
+ * and SIGUSR2, the two standard signals left to applications; LAB_SIG_RT: SIGRTMIN to
+ * SIGRTMAX, as the C library counts them (it keeps the first kernel realtime signals for
+ * its threads).
+ */
+enum { LAB_SIG_ZERO = 1, LAB_SIG_USR = 2, LAB_SIG_RT = 4 };
+
+/*
+ * parse_signal - text as a signal of the kinds in allowed: a number, USR1, USR2, RTMIN,
+ * RTMIN+K, RTMAX or RTMAX-K (each name with or without SIG). Anything else, a signal of
+ * another kind included (SIGKILL, SIGSTOP, SIGTERM...), is a usage error naming the option
+ * and the signals it takes: "prog: -s: 9 (SIGKILL) is not one this program can use
+ * (SIGUSR1, SIGUSR2, RTMIN to RTMAX = 34 to 64)".
+ */
+int parse_signal(const char *what, const char *text, unsigned allowed);
+
+/* signal_choices - the signals of the kinds in allowed, in the words parse_signal's error
+ * uses, for the program's -h: "0, or RTMIN to RTMAX = 34 to 64". */
+const char *signal_choices(unsigned allowed, char *buf, size_t len);
+
+/*
+ * burn_us_or_stop - burn_us() that ends early once stop() returns non-zero (checked on
+ * every turn of the spin). Returns 1 if it was cut short, 0 if it ran its whole time. Lets
+ * a server with long simulated work still honour SIGTERM within a second: stop() reads the
+ * flag a handler sets, or asks sigpending() where the signal is taken synchronously.
+ */
+int burn_us_or_stop(long usec, int (*stop)(void));
+
 #endif

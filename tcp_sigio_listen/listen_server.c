@@ -174,7 +174,8 @@ static void usage(FILE *out)
             "  --owner W  F_SETOWN to this process (pid, default) or to its own process group (group)\n"
             "  -v         print one line per signal\n"
             "  -h         this help\n"
-            "SIGHUP prints the accepts-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"
+            "SIGHUP prints the accepts-per-signal histogram and the counters so far;\n"
+            "SIGINT/SIGTERM end with a summary.\n"
             "example: %s -p 0 --siginfo -v\n",
             lab_prog, lab_prog);
 }
@@ -231,6 +232,18 @@ static void print_histogram(const struct server *s)
         if (s->hist[k])
             printf("reads=%zu signals=%" PRIu64 "\n", k, s->hist[k]);
     printf("signals_total=%" PRIu64 " connections_total=%" PRIu64 "\n", s->signals, s->connections);
+}
+
+/* print_counters - the summary line; after the histogram on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix, const struct server *s)
+{
+    printf("%ssignals=%" PRIu64 " connections=%" PRIu64 " served=%" PRIu64 " idle=%" PRIu64
+           " too_long=%" PRIu64 " mid_line=%" PRIu64 " reset=%" PRIu64 " killed=%" PRIu64
+           " failed=%" PRIu64 " aborted=%" PRIu64 " fork_failed=%" PRIu64 " child_sigio=%" PRIu64
+           " unexpected=%" PRIu64 "\n",
+           prefix, s->signals, s->connections, s->served, s->idle, s->too_long, s->mid_line,
+           s->reset, s->killed, s->failed, s->aborted, s->fork_failed, s->child_sigio,
+           s->unexpected);
 }
 
 /* print_flags - what F_GETFL, F_GETOWN and F_GETSIG say about fd, as one key=value line. */
@@ -561,6 +574,7 @@ int main(int argc, char **argv)
     };
     static const int handled[] = {SIGIO, SIGCHLD, SIGHUP, SIGINT, SIGTERM};
     const char *addr_text = "127.0.0.1";
+    int addr_given = 0, six = 0;
     int port = 9026, opt;
     long backlog = 1024;
     struct server s = {.lfd = -1, .idle_s = 10, .line_max = 1024};
@@ -572,8 +586,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6b:c:i:L:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'b': backlog = parse_long("-b", optarg, 1, 65535); break;
         case 'c': s.max_conns = parse_long("-c", optarg, 1, 100000000); break;
         case 'i': s.idle_s = parse_long("-i", optarg, 1, 3600); break;
@@ -591,6 +605,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
 
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     s.lfd = bound_socket(SOCK_STREAM, &addr, addrlen);
@@ -682,6 +700,7 @@ int main(int argc, char **argv)
         if (hup_pending) {
             hup_pending = 0;
             print_histogram(&s);
+            print_counters("sighup ", &s);
         }
     }
 
@@ -690,12 +709,7 @@ int main(int argc, char **argv)
         close(s.lfd);
     stop_children(&s);
 
-    printf("signals=%" PRIu64 " connections=%" PRIu64 " served=%" PRIu64 " idle=%" PRIu64
-           " too_long=%" PRIu64 " mid_line=%" PRIu64 " reset=%" PRIu64 " killed=%" PRIu64
-           " failed=%" PRIu64 " aborted=%" PRIu64 " fork_failed=%" PRIu64 " child_sigio=%" PRIu64
-           " unexpected=%" PRIu64 "\n",
-           s.signals, s.connections, s.served, s.idle, s.too_long, s.mid_line, s.reset, s.killed,
-           s.failed, s.aborted, s.fork_failed, s.child_sigio, s.unexpected);
+    print_counters("", &s);
     free(s.hist);
     free(s.live);
     if (s.owner_group)

@@ -870,13 +870,13 @@ int main(int argc, char **argv)
             die("open(/proc/self/ns/net)");
         w.peer_ns = open(cfg.peer_netns, O_RDONLY | O_CLOEXEC);
         if (w.peer_ns == -1)
-            die("open(%s)", cfg.peer_netns);
+            die("--peer-netns: open(%s)", cfg.peer_netns);
         /* Try it once now: without CAP_SYS_ADMIN this is where we learn it. */
         if (setns(w.peer_ns, CLONE_NEWNET) == -1) {
             if (errno == EPERM)
                 skip_exit("setns(%s): no privilege to enter another network namespace",
                           cfg.peer_netns);
-            die("setns(%s, CLONE_NEWNET)", cfg.peer_netns);
+            die("--peer-netns: setns(%s, CLONE_NEWNET)", cfg.peer_netns);
         }
         enter(&w, OURS);
     }

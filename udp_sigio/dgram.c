@@ -189,7 +189,7 @@ FILE *dgram_stamps_open(const char *path, const char *read_column)
 
     if (!f || fprintf(f, "# seq kernel_ns %s processed_ns sent_ns (CLOCK_REALTIME)\n",
                       read_column) < 0)
-        die("fopen(%s)", path);
+        die("--stamps '%s': cannot write the file", path);
     monotonic_to_realtime = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
     return f;
 }
@@ -209,7 +209,7 @@ void dgram_stamp(FILE *stamps, const struct dgram *d, uint64_t index, int64_t pr
 void dgram_stamps_close(FILE *stamps, const char *path)
 {
     if (fclose(stamps) == EOF)
-        die("fclose(%s)", path);
+        die("--stamps '%s': fclose", path);
 }
 
 const char *dgram_realtime(const char *option)

@@ -8,7 +8,9 @@
  *     and nothing is lost when several datagrams arrive at once (the socket stays ready
  *     until it is drained);
  *   - draining to EAGAIN on each wakeup, so one wakeup serves a whole burst;
- *   - the race-free stop: SIGTERM is blocked except inside epoll_pwait.
+ *   - the race-free stop: SIGTERM is blocked except inside epoll_pwait and the -w work, and
+ *     the loop looks for it between datagrams, so a socket that never empties cannot keep
+ *     the server from stopping.
  *
  * Read with: UNP §25.2 (Figure 25.1) and §6 (I/O models); chapters/udp_sigio.md
  * "What the measurements show".
@@ -25,7 +27,8 @@
  * What to observe:
  *   - "listening on 127.0.0.1:PORT" first; on SIGTERM
  *     "received=N echoed=N truncated=0 send_errors=0 wakeups=W": with 32 in flight W is
- *     far below N, because each wakeup drains what has queued meanwhile.
+ *     far below N, because each wakeup drains what has queued meanwhile; on SIGHUP the
+ *     same counters so far, as "sighup received=N ...", and it carries on.
  *   - make bench puts its throughput beside the blocking loop and the signal-driven servers.
  *
  * Linux notes: epoll is Linux's own interface (since 2.6); a portable program would use
@@ -45,15 +48,41 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-/* Set by the SIGINT/SIGTERM handler; it can run only inside epoll_pwait, where the loop
- * looks at the flag next. A flag: volatile sig_atomic_t (chapters/README.md, "Data a handler shares"),
- * rule 1). */
-static volatile sig_atomic_t stop_requested;
+/* The most datagrams one wakeup reads before the loop goes back to epoll_pwait, where a
+ * pending SIGTERM or SIGHUP is let in: under a flood the socket never reaches EAGAIN. */
+#define DRAIN_MAX 256
+
+/* Set by the SIGINT/SIGTERM and SIGHUP handlers; they run only inside epoll_pwait or
+ * during the -w work, and the loop looks at the flags right after either. Flags:
+ * volatile sig_atomic_t (chapters/README.md, "Data a handler shares", rule 1). */
+static volatile sig_atomic_t stop_requested, hup_requested;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_requested = 1; /* the loop prints: printf is not async-signal-safe */
+}
+
+/* stop_check - for burn_us_or_stop: a stop request ends the work at once (the datagram is
+ * still echoed), so that even -w 1000000 stops within a second. */
+static int stop_check(void)
+{
+    return stop_requested;
+}
+
+static uint64_t received, echoed, truncated, send_errors, wakeups;
+
+/* print_counters - the summary line; on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix)
+{
+    printf("%sreceived=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64
+           " wakeups=%" PRIu64 "\n", prefix, received, echoed, truncated, send_errors, wakeups);
 }
 
 static void usage(FILE *out)
@@ -66,6 +95,7 @@ static void usage(FILE *out)
             "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
+            "SIGHUP prints the counters so far; SIGINT/SIGTERM end with a summary.\n"
             "example: %s -p 0\n",
             lab_prog, lab_prog);
 }
@@ -78,9 +108,9 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    int addr_given = 0, six = 0;
     int port = 9025, verbose = 0, opt;
     long work_us = 0;
-    uint64_t received = 0, echoed = 0, truncated = 0, send_errors = 0, wakeups = 0;
     struct sockaddr_storage addr;
     static struct dgram d;
     FILE *stamps = NULL;
@@ -90,8 +120,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6w:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'w': work_us = parse_long("-w", optarg, 0, 1000000); break;
         case 'S': stamps_path = optarg; break;
         case 'v': verbose = 1; break;
@@ -101,6 +131,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
 
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
@@ -117,13 +151,16 @@ int main(int argc, char **argv)
     if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) == -1)
         die("epoll_ctl(EPOLL_CTL_ADD, %d)", fd);
 
-    /* Block, then wait: SIGINT/SIGTERM stay blocked while we work and are let in only
-     * inside epoll_pwait, atomically, so a stop request can never slip in unseen. */
+    /* Block, then wait: SIGINT/SIGTERM/SIGHUP stay blocked while we read and reply, and are
+     * let in only inside epoll_pwait (atomically) and during the -w work, each time with the
+     * flags looked at right after, so a request can never slip in unseen. */
     on_signal(SIGINT, on_stop, 0);
     on_signal(SIGTERM, on_stop, 0);
+    on_signal(SIGHUP, on_hup, 0);
     sigemptyset(&blocked);
     sigaddset(&blocked, SIGINT);
     sigaddset(&blocked, SIGTERM);
+    sigaddset(&blocked, SIGHUP);
     if (sigprocmask(SIG_BLOCK, &blocked, &waitmask) == -1)
         die("sigprocmask(SIG_BLOCK)");
 
@@ -131,16 +168,22 @@ int main(int argc, char **argv)
 
     while (!stop_requested) {
         struct epoll_event ready;
+        if (hup_requested) {
+            hup_requested = 0;
+            print_counters("sighup ");
+        }
         int n = epoll_pwait(ep, &ready, 1, -1, &waitmask);
         if (n == -1) {
             if (errno == EINTR)
-                continue; /* SIGTERM or SIGINT: the loop condition ends it */
+                continue; /* SIGTERM, SIGINT or SIGHUP: the loop looks at the flags */
             die("epoll_pwait");
         }
         wakeups++;
-        /* LAB: epoll-drain — read until EAGAIN. (Level-triggered would tell us again if we
-         * stopped early; draining saves that extra epoll_pwait per datagram.) */
-        for (;;) {
+        /* LAB: epoll-drain — read until EAGAIN, or DRAIN_MAX datagrams, or until a signal
+         * came during the work. (Level-triggered tells us again at once if we stopped early:
+         * the cap costs one epoll_pwait per DRAIN_MAX datagrams, and lets a pending signal
+         * in there.) */
+        for (int got = 0; got < DRAIN_MAX && !stop_requested && !hup_requested; got++) {
             if (dgram_recv(fd, &d, 0) < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK)
                     break;
@@ -155,7 +198,15 @@ int main(int argc, char **argv)
                 dgram_warn_truncated(truncated++);
                 continue;
             }
-            burn_us(work_us);
+            if (work_us) {
+                /* LAB: epoll-stop-during-work — the signals are let in while we work, and a
+                 * stop request cuts the work short; the datagram is still echoed. */
+                if (sigprocmask(SIG_SETMASK, &waitmask, NULL) == -1)
+                    die("sigprocmask(SIG_SETMASK)");
+                burn_us_or_stop(work_us, stop_check);
+                if (sigprocmask(SIG_BLOCK, &blocked, NULL) == -1)
+                    die("sigprocmask(SIG_BLOCK)");
+            }
             int64_t processed_ns = now_ns(CLOCK_REALTIME);
             if (dgram_echo(fd, &d) < 0) {
                 if (send_errors++ < 5)
@@ -170,9 +221,7 @@ int main(int argc, char **argv)
 
     if (stamps)
         dgram_stamps_close(stamps, stamps_path);
-    printf("received=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64
-           " wakeups=%" PRIu64 "\n",
-           received, echoed, truncated, send_errors, wakeups);
+    print_counters("");
     close(ep);
     close(fd);
     return EXIT_OK;

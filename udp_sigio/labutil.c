@@ -424,3 +424,101 @@ void clear_fl(int fd, int flags)
     if (old == -1 || fcntl(fd, F_SETFL, old & ~flags) == -1)
         die("fcntl(%d, F_SETFL, -0x%x)", fd, (unsigned)flags);
 }
+
+/* ---- signal numbers on the command line, and work a stop request cuts short ---------- */
+
+const char *signal_choices(unsigned allowed, char *buf, size_t len)
+{
+    char rt[48] = "";
+
+    if (allowed & LAB_SIG_RT)
+        snprintf(rt, sizeof rt, "RTMIN to RTMAX = %d to %d", SIGRTMIN, SIGRTMAX);
+    snprintf(buf, len, "%s%s%s%s%s", (allowed & LAB_SIG_ZERO) ? "0 (plain SIGIO)" : "",
+             (allowed & LAB_SIG_ZERO) && (allowed & ~(unsigned)LAB_SIG_ZERO) ? ", " : "",
+             (allowed & LAB_SIG_USR) ? "SIGUSR1, SIGUSR2" : "",
+             (allowed & LAB_SIG_USR) && (allowed & LAB_SIG_RT) ? ", " : "", rt);
+    return buf;
+}
+
+/* signal_word - the number a signal word names (USR1, RTMIN+2, SIGRTMAX...), or -1 for a
+ * word that is none; RTMIN+K past SIGRTMAX (or RTMAX-K below SIGRTMIN) gives 0, no signal
+ * any program here takes that way. */
+static int signal_word(const char *text)
+{
+    const char *rest = strncmp(text, "SIG", 3) == 0 ? text + 3 : text;
+    int base, sign;
+    char *end;
+
+    if (strcmp(rest, "USR1") == 0)
+        return SIGUSR1;
+    if (strcmp(rest, "USR2") == 0)
+        return SIGUSR2;
+    if (strncmp(rest, "RTMIN", 5) == 0) {
+        base = SIGRTMIN;
+        sign = 1;
+    } else if (strncmp(rest, "RTMAX", 5) == 0) {
+        base = SIGRTMAX;
+        sign = -1;
+    } else {
+        return -1;
+    }
+    rest += 5;
+    if (*rest == '\0')
+        return base;
+    if (*rest != (sign > 0 ? '+' : '-') || rest[1] < '0' || rest[1] > '9')
+        return -1;
+    errno = 0;
+    long k = strtol(rest + 1, &end, 10);
+    if (*end != '\0' || errno == ERANGE)
+        return -1;
+    if (k > SIGRTMAX - SIGRTMIN)
+        return 0;
+    return base + sign * (int)k;
+}
+
+int parse_signal(const char *what, const char *text, unsigned allowed)
+{
+    char choices[96], name[16];
+    int sig;
+
+    if (*text >= '0' && *text <= '9') {
+        char *end;
+        long n;
+        errno = 0;
+        n = strtol(text, &end, 10);
+        if (*end != '\0' || errno == ERANGE || n > 9999)
+            usage_error("%s: '%s' is not a signal: %s", what, text,
+                        signal_choices(allowed, choices, sizeof choices));
+        sig = (int)n;
+    } else {
+        sig = signal_word(text);
+        if (sig < 0)
+            usage_error("%s: '%s' is not a signal: %s", what, text,
+                        signal_choices(allowed, choices, sizeof choices));
+        if (sig == 0)
+            usage_error("%s: %s is past the realtime signals: %s", what, text,
+                        signal_choices(allowed, choices, sizeof choices));
+    }
+    if (sig == 0 && (allowed & LAB_SIG_ZERO))
+        return 0;
+    if ((sig == SIGUSR1 || sig == SIGUSR2) && (allowed & LAB_SIG_USR))
+        return sig;
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX && (allowed & LAB_SIG_RT))
+        return sig;
+    if (sig > 0 && sig < NSIG)
+        usage_error("%s: %d (%s) is not one this program can use: %s", what, sig,
+                    signal_name(sig, name, sizeof name),
+                    signal_choices(allowed, choices, sizeof choices));
+    usage_error("%s: %d is not one this program can use: %s", what, sig,
+                signal_choices(allowed, choices, sizeof choices));
+}
+
+int burn_us_or_stop(long usec, int (*stop)(void))
+{
+    int64_t until = now_ns(CLOCK_MONOTONIC) + (int64_t)usec * 1000;
+
+    while (usec > 0 && now_ns(CLOCK_MONOTONIC) < until)
+        if (stop())
+            return 1;
+    return 0;
+}

@@ -31,7 +31,8 @@
  *   ./udp_echo_client -p 9025 -n 2000 -i 100; kill %1
  *
  * What to observe:
- *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM "received=N echoed=N ...".
+ *   - "listening on 127.0.0.1:PORT" first; on SIGINT/SIGTERM "received=N echoed=N ...";
+ *     on SIGHUP the same counters so far, as "sighup received=N ...", and it carries on.
  *   - In the stamps file of a busy server, read_ns - kernel_ns grows with the queue: each
  *     datagram waits for all the work queued ahead of it (scripts/plots/udp_sigio.sh draws it).
  *
@@ -54,14 +55,27 @@
 
 #define MMSG_BATCH 64 /* --mmsg: datagrams per recvmmsg / sendmmsg */
 
-/* Set by the SIGINT/SIGTERM handler, read by the loop: a flag, volatile sig_atomic_t
- * (chapters/README.md, "Data a handler shares"), rule 1). */
-static volatile sig_atomic_t stop_requested;
+/* Set by the SIGINT/SIGTERM and SIGHUP handlers, read by the loop: flags, volatile
+ * sig_atomic_t (chapters/README.md, "Data a handler shares", rule 1). */
+static volatile sig_atomic_t stop_requested, hup_requested;
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+    (void)sig;
+    hup_requested = 1; /* the loop prints: printf is not async-signal-safe */
+}
+
+/* stop_check - for burn_us_or_stop: a stop request ends the work at once (the datagram is
+ * still echoed), so that even -w 1000000 stops within a second. */
+static int stop_check(void)
+{
+    return stop_requested;
 }
 
 static void usage(FILE *out)
@@ -76,6 +90,7 @@ static void usage(FILE *out)
             "  --stamps FILE  write 'seq kernel_ns read_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
+            "SIGHUP prints the counters so far; SIGINT/SIGTERM end with a summary.\n"
             "example: %s -p 0 -w 200 --stamps /tmp/loop.txt\n",
             lab_prog, MMSG_BATCH, lab_prog);
 }
@@ -84,6 +99,13 @@ static void usage(FILE *out)
 static struct {
     uint64_t received, echoed, truncated, send_errors;
 } count;
+
+/* print_counters - the summary line; on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix)
+{
+    printf("%sreceived=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64
+           "\n", prefix, count.received, count.echoed, count.truncated, count.send_errors);
+}
 
 /* finish - what the loop does for one datagram it has read: note it, work, stamp. Returns 1
  * if it is to be echoed (a truncated datagram is not). */
@@ -96,7 +118,7 @@ static int finish(struct dgram *d, int verbose, long work_us, FILE *stamps)
         dgram_warn_truncated(count.truncated++);
         return 0;
     }
-    burn_us(work_us);
+    burn_us_or_stop(work_us, stop_check);
     if (stamps)
         dgram_stamp(stamps, d, count.received - 1, now_ns(CLOCK_REALTIME));
     return 1;
@@ -159,6 +181,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    int addr_given = 0, six = 0;
     int port = 9025, verbose = 0, opt, mmsg = 0, realtime = 0;
     long work_us = 0;
     struct sockaddr_storage addr;
@@ -169,8 +192,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6w:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'w': work_us = parse_long("-w", optarg, 0, 1000000); break;
         case 'S': stamps_path = optarg; break;
         case 'B': mmsg = 1; break;
@@ -182,6 +205,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
 
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
@@ -191,12 +218,13 @@ int main(int argc, char **argv)
     if (realtime)
         dgram_realtime("--rt");
 
-    /* No SA_RESTART: a SIGTERM that arrives while we sleep in recvmsg makes it return EINTR.
-     * One that arrives just before recvmsg would be missed until the next datagram, so the
+    /* No SA_RESTART: a SIGTERM (or SIGHUP) that arrives while we sleep in recvmsg makes it
+     * return EINTR. One that arrives just before recvmsg would be missed until the next datagram, so the
      * socket also gets a 100 ms receive timeout and the loop looks at the flag again. (The
      * signal-driven server has no such race: it blocks signals and waits in sigsuspend.) */
     on_signal(SIGINT, on_stop, 0);
     on_signal(SIGTERM, on_stop, 0);
+    on_signal(SIGHUP, on_hup, 0);
     struct timeval tick = {0, 100 * 1000};
     if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick) == -1)
         die("setsockopt(SO_RCVTIMEO)");
@@ -206,6 +234,10 @@ int main(int argc, char **argv)
     /* LAB: blocking-loop — the whole server: wait, read, work, reply. While it works, new
      * datagrams wait in the socket buffer and nobody notes when they came. */
     while (!stop_requested) {
+        if (hup_requested) {
+            hup_requested = 0;
+            print_counters("sighup ");
+        }
         if (mmsg) {
             serve_mmsg(fd, verbose, work_us, stamps);
             continue;
@@ -222,7 +254,7 @@ int main(int argc, char **argv)
             dgram_warn_truncated(count.truncated++);
             continue;
         }
-        burn_us(work_us);
+        burn_us_or_stop(work_us, stop_check);
         int64_t processed_ns = now_ns(CLOCK_REALTIME);
         if (dgram_echo(fd, &d) < 0) {
             if (count.send_errors++ < 5)
@@ -236,8 +268,7 @@ int main(int argc, char **argv)
 
     if (stamps)
         dgram_stamps_close(stamps, stamps_path);
-    printf("received=%" PRIu64 " echoed=%" PRIu64 " truncated=%" PRIu64 " send_errors=%" PRIu64 "\n",
-           count.received, count.echoed, count.truncated, count.send_errors);
+    print_counters("");
     close(fd);
     return EXIT_OK;
 }

@@ -14,6 +14,8 @@
  *     read each datagram), next to the kernel's own SO_TIMESTAMPNS stamp;
  *   - handing datagrams from a handler to the main loop through a fixed ring that the main
  *     loop touches only with SIGIO blocked; a full ring drops and counts, it never stops;
+ *   - a stop that does not wait for the work queued in the ring: SIGTERM cuts the current
+ *     work short, and what the ring still holds is counted as unechoed;
  *   - interrupt mitigation (--mode mitigate): take one SIGIO, then keep it blocked and poll
  *     the socket until it stays empty for a while, as the kernel's NAPI does with a network
  *     card's interrupts; under load the signals per datagram fall toward zero.
@@ -43,7 +45,7 @@
  * Try it:
  *   ./sigio_echo_server -p 9025 &
  *   ./udp_echo_client -p 9025 -n 100000 -W 32
- *   kill -HUP %1          # reads=K signals=M ... then signals_total= datagrams_total=
+ *   kill -HUP %1          # reads=K signals=M ..., signals_total= ..., sighup received= ...
  *   kill %1               # received=N echoed=N dropped=N truncated=N ... signals=S
  *   ./sigio_echo_server -p 9025 --no-owner &  ./udp_echo_client -n 5; kill %1
  *
@@ -52,7 +54,9 @@
  *     O_ASYNC and O_NONBLOCK (with --no-owner: F_GETOWN=0, and at the end signals=0 and
  *     unread=N: the datagrams were there, nobody was told);
  *   - after SIGHUP, under load, many signals read several datagrams and some read none
- *     (reads=0): SIGIO is not queued;
+ *     (reads=0): SIGIO is not queued; then the counters so far ("sighup received=N ...");
+ *   - stopped while busy (-w 100000 under a flood), it ends at once with unechoed=N: the
+ *     datagrams it had read into the ring and not yet worked on;
  *   - with -w 1000 --stamps, handler_ns - kernel_ns stays at tens of µs, where the blocking
  *     loop's read_ns - kernel_ns grows to hundreds of ms (scripts/udp_sigio-fig251.sh).
  *
@@ -123,6 +127,12 @@ static void on_hup(int sig)
 {
     (void)sig;
     histogram_requested = 1; /* the main loop prints: printf is not async-signal-safe */
+}
+
+/* stop_check - for burn_us_or_stop: the -w work ends at once when a stop is requested. */
+static int stop_check(void)
+{
+    return stop_requested;
 }
 
 static struct dgram *ring_slot(unsigned i)
@@ -234,6 +244,7 @@ struct config {
 
 static struct {
     uint64_t echoed, truncated, send_errors, processed;
+    uint64_t unechoed; /* in the ring when the stop came: read, never worked on or echoed */
     uint64_t polls, empty_polls; /* --mode mitigate: recvmmsg calls of the main loop, */
     uint64_t polled;             /* and the datagrams they read, with no signal at all */
 } served;
@@ -262,7 +273,7 @@ static void work(const struct config *cfg)
         return;
     if (sigprocmask(SIG_SETMASK, stop_requested ? NULL : mask_work, &before) == -1)
         die("sigprocmask(SIG_SETMASK)");
-    burn_us(cfg->work_us);
+    burn_us_or_stop(cfg->work_us, stop_check); /* cut short by SIGTERM: stop within 1 s */
     set_mask(&before);
 }
 
@@ -316,7 +327,7 @@ static void serve_one(int fd, const struct config *cfg)
     } else {
         if (!stop_requested)
             set_mask(&mask_open);
-        burn_us(cfg->work_us);
+        burn_us_or_stop(cfg->work_us, stop_check);
         processed = now_ns(CLOCK_REALTIME);
         echo_one(fd, d); /* the slot is still counted in ring.count: the handler keeps off */
         set_mask(&mask_closed);
@@ -365,7 +376,15 @@ static void serve_batch(int fd, const struct config *cfg, struct mmsghdr *mm, st
 {
     unsigned n = ring.count, m = 0;
 
+    /* LAB: stop-mid-ring — a stop request (or SIGHUP) ends the batch at the next datagram:
+     * with -w 1000000 and 4096 slots, finishing the ring would take over an hour. Those
+     * worked on so far are echoed; the rest stay in the ring, for the next batch after a
+     * SIGHUP's report, or counted as unechoed after a stop. */
     for (unsigned i = 0; i < n; i++) {
+        if (stop_requested || histogram_requested) {
+            n = i;
+            break;
+        }
         struct dgram *d = ring_slot(i);
         if (d->truncated)
             continue;
@@ -463,6 +482,16 @@ static void print_histogram(int mitigate)
     printf("signals_total=%" PRIu64 " datagrams_total=%" PRIu64 "\n", io.signals, io.received);
 }
 
+/* print_counters - the counters of the summary line (without what only the end knows),
+ * after the histogram on SIGHUP with "sighup " in front. */
+static void print_counters(const char *prefix, const char *end)
+{
+    printf("%sreceived=%" PRIu64 " echoed=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64
+           " send_errors=%" PRIu64 " signals=%" PRIu64 "%s\n",
+           prefix, io.received, served.echoed, io.dropped, served.truncated, served.send_errors,
+           io.signals, end);
+}
+
 /* flags_text - F_GETFL's value as "O_RDWR|O_NONBLOCK|O_ASYNC". */
 static const char *flags_text(int fl, char *buf, size_t len)
 {
@@ -542,6 +571,26 @@ static uint64_t count_unread(int fd)
     return n;
 }
 
+/*
+ * touch_pages - LAB: touch-ring — one store into every page of [p, p + len), through a
+ * volatile pointer. Memory from calloc may be pages the kernel has not mapped yet (it maps
+ * a page at its first write), and a compiler may drop a memset of memory it knows calloc
+ * zeroed: gcc -O2 did, so the ring's pages were first touched under load. A store through
+ * a volatile pointer is one the compiler must make.
+ */
+static void touch_pages(void *p, size_t len)
+{
+    volatile unsigned char *byte = p;
+    long page = sysconf(_SC_PAGESIZE);
+
+    if (page <= 0)
+        page = 4096;
+    for (size_t off = 0; off < len; off += (size_t)page)
+        byte[off] = 0;
+    if (len)
+        byte[len - 1] = 0; /* the last page, when p is not at the start of a page */
+}
+
 /* one_of - 0 if text is word0, 1 if it is word1, otherwise a usage error naming option. */
 static int one_of(const char *option, const char *text, const char *word0, const char *word1)
 {
@@ -582,7 +631,8 @@ static void usage(FILE *out)
             "  --stamps FILE  write 'seq kernel_ns handler_ns processed_ns sent_ns' per datagram\n"
             "  -v             print sender, destination and interface of each datagram\n"
             "  -h             this help\n"
-            "SIGHUP prints the reads-per-signal histogram; SIGINT/SIGTERM end with a summary.\n"
+            "SIGHUP prints the reads-per-signal histogram and the counters so far;\n"
+            "SIGINT/SIGTERM end with a summary (at once: what the ring holds is counted unechoed).\n"
             "example: %s -p 0 -w 200 --stamps /tmp/sigio.txt\n",
             lab_prog, lab_prog);
 }
@@ -600,6 +650,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     const char *addr_text = "127.0.0.1", *stamps_path = NULL;
+    int addr_given = 0, six = 0;
     struct config cfg = {0};
     struct sockaddr_storage addr;
     char report[3][200];
@@ -610,8 +661,8 @@ int main(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, ":p:a:6q:w:vh", longopts, NULL)) != -1) {
         switch (opt) {
         case 'p': port = parse_port("-p", optarg); break;
-        case 'a': addr_text = optarg; break;
-        case '6': addr_text = "::1"; break;
+        case 'a': addr_text = optarg, addr_given = 1; break;
+        case '6': six = 1; break;
         case 'q': slots = parse_long("-q", optarg, 1, 4096); break;
         case 'w': cfg.work_us = parse_long("-w", optarg, 0, 1000000); break;
         case 'M': cfg.mode = parse_mode(optarg); break;
@@ -627,6 +678,10 @@ int main(int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
+    if (addr_given && six)
+        usage_error("-a %s and -6 exclude each other (-6 is short for -a ::1)", addr_text);
+    if (six)
+        addr_text = "::1";
     if (poll_given && cfg.mode != MODE_MITIGATE)
         usage_error("--poll: only with --mode mitigate (the other modes do not poll)");
     if (!poll_given)
@@ -654,8 +709,9 @@ int main(int argc, char **argv)
     if (cfg.mode == MODE_MITIGATE)
         mask_work = &mask_poll;
 
-    /* The ring, allocated and touched once now: nothing is allocated later, so memory stays
-     * flat however many datagrams pass (a test checks VmRSS). */
+    /* The ring, allocated and touched once now (touch_pages): nothing is allocated later,
+     * so memory stays flat however many datagrams pass (a test checks VmRSS from before the
+     * first datagram to the end). */
     ring.size = (unsigned)slots;
     ring.slot = calloc(ring.size, sizeof *ring.slot);
     ring.processed_ns = calloc(ring.size, sizeof *ring.processed_ns);
@@ -663,8 +719,11 @@ int main(int argc, char **argv)
     struct iovec *send_iov = calloc(ring.size, sizeof *send_iov);
     if (!ring.slot || !ring.processed_ns || !send_mm || !send_iov)
         fail("out of memory for a ring of %u slots", ring.size);
-    memset(ring.slot, 0, ring.size * sizeof *ring.slot);
-    memset(io.per_call, 0, sizeof io.per_call);
+    touch_pages(ring.slot, ring.size * sizeof *ring.slot);
+    touch_pages(ring.processed_ns, ring.size * sizeof *ring.processed_ns);
+    touch_pages(send_mm, ring.size * sizeof *send_mm);
+    touch_pages(send_iov, ring.size * sizeof *send_iov);
+    touch_pages(io.per_call, sizeof io.per_call);
 
     socklen_t addrlen = parse_addr("-a", addr_text, port, &addr);
     int fd = bound_socket(SOCK_DGRAM, &addr, addrlen);
@@ -696,6 +755,7 @@ int main(int argc, char **argv)
         if (histogram_requested) {
             histogram_requested = 0;
             print_histogram(cfg.mode == MODE_MITIGATE);
+            print_counters("sighup ", "");
         }
         if (io.recv_errno && !reported_recv_error) {
             errno = io.recv_errno;
@@ -711,27 +771,26 @@ int main(int argc, char **argv)
         else
             serve_batch(fd, &cfg, send_mm, send_iov);
     }
-    /* Finish what the handler already read (SIGIO stays blocked now, the ring only shrinks),
-     * so that received = echoed + dropped + truncated + send_errors. */
-    while (ring.count > 0) {
-        if (cfg.mode == MODE_TEXTBOOK)
-            serve_one(fd, &cfg);
-        else
-            serve_batch(fd, &cfg, send_mm, send_iov);
-    }
-    if (histogram_requested)
+    /* What the handler read and nobody worked on yet is not echoed now (SIGIO stays
+     * blocked, the ring no longer changes): it is counted, so that received = echoed +
+     * dropped + truncated + send_errors + unechoed. */
+    served.unechoed = ring.count;
+    ring.count = 0;
+    if (histogram_requested) {
         print_histogram(cfg.mode == MODE_MITIGATE);
+        print_counters("sighup ", "");
+    }
 
     uint64_t unread = count_unread(fd);
     if (cfg.stamps)
         dgram_stamps_close(cfg.stamps, stamps_path);
-    printf("received=%" PRIu64 " echoed=%" PRIu64 " dropped=%" PRIu64 " truncated=%" PRIu64
-           " send_errors=%" PRIu64 " signals=%" PRIu64 " unread=%" PRIu64,
-           io.received, served.echoed, io.dropped, served.truncated, served.send_errors,
-           io.signals, unread);
-    if (cfg.mode == MODE_MITIGATE) /* what the main loop's own polling cost */
-        printf(" polls=%" PRIu64 " empty_polls=%" PRIu64, served.polls, served.empty_polls);
-    printf("\n");
+    char end[160];
+    int used = snprintf(end, sizeof end, " unechoed=%" PRIu64 " unread=%" PRIu64,
+                        served.unechoed, unread);
+    if (cfg.mode == MODE_MITIGATE && used > 0 && (size_t)used < sizeof end) /* the polling's cost */
+        snprintf(end + used, sizeof end - (size_t)used, " polls=%" PRIu64 " empty_polls=%" PRIu64,
+                 served.polls, served.empty_polls);
+    print_counters("", end);
     close(fd);
     free(ring.slot);
     free(ring.processed_ns);

@@ -97,7 +97,8 @@ trap 'exit 143' TERM
 start_hogs() {
     local i
     for ((i = 0; i < $1; i++)); do
-        setsid bash -c 'while :; do :; done' </dev/null >/dev/null 2>&1 3>&- &
+        # The hog's name carries the output folder, so a test can look for its own hogs.
+        setsid bash -c 'while :; do :; done' "bench-hog:$out" </dev/null >/dev/null 2>&1 3>&- &
         hogs+=("$!")
     done
 }

@@ -172,16 +172,113 @@ helper_teardown() {
     fi
 }
 
-# hup_report N - SIGHUP the last server started and wait until its Nth histogram report
-# has ended (its "signals_total=" line). sigio_echo_server and listen_server print the same
-# histogram on SIGHUP.
+# hup_report N - SIGHUP the last server started and wait until its Nth report has ended.
+# Every server answers SIGHUP with its counters so far on one line that starts "sighup "
+# (sigio_echo_server and listen_server print their histogram, ending "signals_total=",
+# just before it) and carries on.
 hup_report() {
     local deadline=$((SECONDS + 10))
     kill -HUP "$SERVER_PID"
-    until [ "$(grep -c '^signals_total=' "$SERVER_OUT")" -ge "$1" ]; do
-        [ "$SECONDS" -lt "$deadline" ] || fail "no histogram report $1 within 10 s of SIGHUP"
+    until [ "$(grep -c '^sighup ' "$SERVER_OUT")" -ge "$1" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "no report $1 within 10 s of SIGHUP"
         sleep 0.02
     done
+}
+
+# start_flood PORT [ADDR] - a client that floods a UDP server: one datagram every 200 µs
+# whatever comes back (udp_echo_client's open loop), bounded (at most 100 000 datagrams,
+# 20 s). In its own session, without fd 3; teardown kills it by PID. Sets FLOOD_PID.
+start_flood() {
+    setsid "$ROOT/udp_sigio/udp_echo_client" -a "${2:-127.0.0.1}" -p "$1" -n 100000 -i 200 \
+        -t 20 >"$BATS_TEST_TMPDIR/flood.out" 2>&1 </dev/null 3>&- &
+    FLOOD_PID=$!
+    STARTED_PIDS+=("$FLOOD_PID")
+}
+
+# term_and_time [PID] - SIGTERM a server started by start_server and wait (at most 10 s)
+# for it to end; STOP_MS gets the milliseconds from the signal to the moment `wait`
+# returned, EXIT_STATUS its status. No polling: bash's own clock and `wait`, with a
+# watchdog (its own session, killed by PID) that ends the server with SIGKILL after 10 s.
+term_and_time() {
+    local pid=${1:-$SERVER_PID} t0 t1 watchdog
+    setsid bash -c "sleep 10; kill -KILL $pid" </dev/null >/dev/null 2>&1 3>&- &
+    watchdog=$!
+    t0=${EPOCHREALTIME/./}
+    kill -TERM "$pid"
+    EXIT_STATUS=0
+    wait "$pid" 2>/dev/null || EXIT_STATUS=$?
+    t1=${EPOCHREALTIME/./}
+    kill -TERM "$watchdog" 2>/dev/null || true
+    wait "$watchdog" 2>/dev/null || true
+    STOP_MS=$(((t1 - t0) / 1000))
+    [ "$EXIT_STATUS" -ne 137 ] || fail "server $pid still running 10 s after SIGTERM"
+}
+
+# STOP_BOUND_MS: the programs promise to end within 1 s of SIGTERM. What term_and_time
+# measures also holds the time a loaded 2-core machine makes the server (to take the
+# signal and exit) and this shell (to see it) wait for a CPU; 500 ms covers that. A server that
+# finishes its queued work first (what this guards against) takes 8 s to over an hour here.
+STOP_BOUND_MS=1500
+
+# cpu_ticks PID - the CPU time PID has used, in clock ticks (user + system, /proc/PID/stat).
+cpu_ticks() {
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+
+# stop_while_flooded SERVER ARGS... - start the server with ARGS (a large -w), flood it,
+# wait until it is busy working (10 clock ticks of CPU: it burns CPU only in its -w work),
+# SIGTERM it, and check it ends in time, with 0 and its summary as the last line.
+stop_while_flooded() {
+    start_server "$@" -p 0
+    start_flood "$SERVER_PORT"
+    local deadline=$((SECONDS + 20))
+    until [ "$(cpu_ticks "$SERVER_PID")" -ge 10 ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "$(basename "$1") did not get busy within 20 s"
+        sleep 0.02
+    done
+    term_and_time "$SERVER_PID"
+    echo "# $(basename "$1") ${*:2}: ended $STOP_MS ms after SIGTERM" >&3
+    [ "$STOP_MS" -le "$STOP_BOUND_MS" ] ||
+        fail "$(basename "$1") ${*:2} took $STOP_MS ms to end after SIGTERM"
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_output --regexp '^received=[0-9]+ echoed=[0-9]+ '
+}
+
+# hup_keeps_serving SERVER ARGS... - the server answers SIGHUP with its counters so far and
+# carries on: 100 datagrams, SIGHUP, a storm of 50 more SIGHUPs while a client runs, 100
+# more datagrams, SIGHUP; every datagram echoed, the server still there, then its summary.
+hup_keeps_serving() {
+    start_server "$@" -p 0
+    run_bounded 20 "$ROOT/udp_sigio/udp_echo_client" -p "$SERVER_PORT" -n 100 -W 8
+    assert_success
+    hup_report 1
+    run grep '^sighup ' "$SERVER_OUT"
+    assert_equal "$(kv received)" 100
+    assert_equal "$(kv echoed)" 100
+    # A storm: SIGHUPs while datagrams come and go. The client runs in the background, its
+    # own session, bounded by -t.
+    setsid "$ROOT/udp_sigio/udp_echo_client" -p "$SERVER_PORT" -n 2000 -W 8 -t 30 >"$BATS_TEST_TMPDIR/storm.out" \
+        2>&1 </dev/null 3>&- &
+    local storm=$! i
+    STARTED_PIDS+=("$storm")
+    for i in $(seq 50); do kill -HUP "$SERVER_PID"; done
+    wait_pid_exit "$storm" 40 || fail "the client of the SIGHUP storm did not end"
+    assert_equal "$EXIT_STATUS" 0
+    kill -0 "$SERVER_PID" || fail "$(basename "$1") did not survive 50 SIGHUPs"
+    run_bounded 20 "$ROOT/udp_sigio/udp_echo_client" -p "$SERVER_PORT" -n 100 -W 8
+    assert_success
+    assert_equal "$(kv lost)" 0
+    local reports
+    reports=$(grep -c '^sighup ' "$SERVER_OUT")
+    hup_report $((reports + 1))
+    run grep '^sighup ' "$SERVER_OUT"
+    assert_equal "$(kv received)" 2200
+    assert_equal "$(kv echoed)" 2200
+    stop_server "$SERVER_PID"
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_equal "$(kv received)" 2200
 }
 
 # kv KEY [TEXT] - the value of KEY=VALUE in TEXT (default: $output), last one if several.

@@ -46,8 +46,8 @@ teardown() { helper_teardown; }
         assert_equal "$(grep -vc '^#' "$out/$f")" 7
     done
     assert_equal "$(grep -vc '^#' "$out/udp-window.txt")" 14
-    # Nothing left running: the hogs were ended by PID.
-    run pgrep -f 'while :; do :; done'
+    # Nothing left running: this run's hogs (named after its output folder) were ended.
+    run pgrep -f "bench-hog:$out"
     assert_failure
 }
 

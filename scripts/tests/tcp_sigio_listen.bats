@@ -352,6 +352,44 @@ signals_total=$n connections_total=$n"
     # helper_teardown fails the test if anything of the server's process group is left.
 }
 
+@test "SIGHUP prints the histogram and the counters so far, and the server carries on through a storm of 50" {
+    start_server "$SERVER" -p 0
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -k 5
+    assert_success
+    hup_report 1
+    run grep -B1 '^sighup ' "$SERVER_OUT"
+    assert_line --index 0 --regexp '^signals_total=[0-9]+ connections_total=5$'
+    assert_equal "$(kv connections)" 5
+    local i reports
+    for i in $(seq 50); do kill -HUP "$SERVER_PID"; done
+    run_bounded 20 "$CLIENT" -p "$SERVER_PORT" -k 5 -r 2
+    assert_success
+    kill -0 "$SERVER_PID" || fail "listen_server did not survive 50 SIGHUPs"
+    reports=$(grep -c '^sighup ' "$SERVER_OUT")
+    hup_report $((reports + 1))
+    run grep '^sighup ' "$SERVER_OUT"
+    assert_equal "$(kv connections)" 15
+    stop_server
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_output --regexp '^signals=[0-9]+ connections=15 '
+}
+
+@test "SIGTERM ends the server within a second while clients keep connecting" {
+    start_server "$SERVER" -p 0 -v
+    # A flood of connections, bounded by -r and -t, in its own session.
+    setsid "$CLIENT" -p "$SERVER_PORT" -k 20 -r 100000 -t 20 >"$BATS_TEST_TMPDIR/flood.out" \
+        2>&1 </dev/null 3>&- &
+    STARTED_PIDS+=("$!")
+    wait_for_line "$SERVER_OUT" '^signal=[0-9]+ accepted=' 20
+    term_and_time
+    echo "# listen_server: ended $STOP_MS ms after SIGTERM" >&3
+    [ "$STOP_MS" -le "$STOP_BOUND_MS" ] || fail "listen_server took $STOP_MS ms to end after SIGTERM"
+    assert_equal "$EXIT_STATUS" 0
+    run tail -n 1 "$SERVER_OUT"
+    assert_output --regexp '^signals=[0-9]+ connections=[1-9][0-9]* '
+}
+
 @test "valgrind finds no errors or leaks in the server, its children or the client" {
     require_cmd valgrind
     sanitized_build && skip "valgrind cannot run a sanitized build"
