@@ -377,6 +377,14 @@ const char *sockaddr_text(const struct sockaddr *sa, char *buf, size_t len)
     return buf;
 }
 
+/* sockaddr_port - the port of an AF_INET or AF_INET6 address, in host order. */
+static unsigned sockaddr_port(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET6)
+        return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+    return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+}
+
 int bound_socket(int type, const struct sockaddr_storage *addr, socklen_t len)
 {
     char text[64];
@@ -389,10 +397,15 @@ int bound_socket(int type, const struct sockaddr_storage *addr, socklen_t len)
     if (type == SOCK_STREAM && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == -1)
         die("setsockopt(SO_REUSEADDR)");
     if (bind(fd, (const struct sockaddr *)addr, len) == -1) {
+        /* The two errors a user's -p or -a value causes name the option; a port of 0 (the
+         * kernel chooses) never collides, so EADDRINUSE always comes from -p. */
+        sockaddr_text((const struct sockaddr *)addr, text, sizeof text);
         if (errno == EADDRINUSE)
-            fail("bind(%s): address already in use: is another server running on that port?",
-                 sockaddr_text((const struct sockaddr *)addr, text, sizeof text));
-        die("bind(%s)", sockaddr_text((const struct sockaddr *)addr, text, sizeof text));
+            fail("bind(%s): address already in use: port -p %u is taken; is another server "
+                 "running on that port?", text, sockaddr_port(addr));
+        if (errno == EADDRNOTAVAIL)
+            die("bind(%s): -a: the address is not one of this machine's", text);
+        die("bind(%s)", text);
     }
     return fd;
 }
