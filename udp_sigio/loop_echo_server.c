@@ -107,8 +107,9 @@ static void print_counters(const char *prefix)
            "\n", prefix, count.received, count.echoed, count.truncated, count.send_errors);
 }
 
-/* finish - what the loop does for one datagram it has read: note it, work, stamp. Returns 1
- * if it is to be echoed (a truncated datagram is not). */
+/* finish - what the loop does for one datagram it has read, in either form of the loop:
+ * count it, work on it, note when the work ended (the stamps file's processed_ns). Returns
+ * 1 if it is to be echoed (a truncated datagram is not). */
 static int finish(struct dgram *d, int verbose, long work_us, FILE *stamps)
 {
     count.received++;
@@ -247,23 +248,14 @@ int main(int argc, char **argv)
                 continue; /* a signal, or the 100 ms tick: look at the flag */
             die("recvmsg");
         }
-        count.received++;
-        if (verbose)
-            dgram_print(&d);
-        if (d.truncated) {
-            dgram_warn_truncated(count.truncated++);
-            continue;
-        }
-        burn_us_or_stop(work_us, stop_check);
-        int64_t processed_ns = now_ns(CLOCK_REALTIME);
+        if (!finish(&d, verbose, work_us, stamps))
+            continue; /* truncated: counted and reported, never echoed short */
         if (dgram_echo(fd, &d) < 0) {
             if (count.send_errors++ < 5)
                 warn_errno("sendmsg");
         } else {
             count.echoed++;
         }
-        if (stamps)
-            dgram_stamp(stamps, &d, count.received - 1, processed_ns);
     }
 
     if (stamps)
