@@ -262,30 +262,6 @@ static int perm_child(int fd, int cmd, int report, const sigset_t *set)
     return r == 0 ? EXIT_OK : EXIT_FAIL;
 }
 
-/* ask - one command to the child, its one-line answer as a number. */
-static long ask(int cmd, int report, char c)
-{
-    char line[32];
-    size_t used = 0;
-
-    if (write(cmd, &c, 1) != 1)
-        die("write(command pipe)");
-    while (used < sizeof line - 1) {
-        ssize_t r = read(report, line + used, 1);
-        if (r == 0)
-            fail("the child did not answer (did it die?)");
-        if (r == -1) {
-            if (errno == EINTR)
-                continue;
-            die("read(report pipe)");
-        }
-        if (line[used++] == '\n')
-            break;
-    }
-    line[used] = '\0';
-    return atol(line);
-}
-
 static int case_perm(void)
 {
     if (geteuid() != 0)
@@ -341,7 +317,7 @@ static int case_perm(void)
            (int)child, NOBODY);
 
     /* LAB: perm-dropped — uid 65534 names the root parent: accepted, then nothing comes. */
-    ask(cmd[1], report[0], 'p');
+    child_ask(cmd[1], report[0], 'p');
     udp_event(&p);
     printf("setter_uid=%d owner=parent(uid %d) getown=%d parent_signals=%ld\n", NOBODY,
            (int)getuid(), fcntl(p.rx, F_GETOWN), count_signals(&set, NULL));
@@ -354,12 +330,12 @@ static int case_perm(void)
     setown(p.rx, child);
     udp_event(&p);
     printf("setter_uid=%d owner=child(uid %d) getown=%d child_signals=%ld\n", (int)getuid(),
-           NOBODY, fcntl(p.rx, F_GETOWN), ask(cmd[1], report[0], 'c'));
+           NOBODY, fcntl(p.rx, F_GETOWN), child_ask(cmd[1], report[0], 'c'));
     /* And the unprivileged child may name itself. */
-    ask(cmd[1], report[0], 's');
+    child_ask(cmd[1], report[0], 's');
     udp_event(&p);
     printf("setter_uid=%d owner=child(uid %d) getown=%d child_signals=%ld\n", NOBODY, NOBODY,
-           fcntl(p.rx, F_GETOWN), ask(cmd[1], report[0], 'c'));
+           fcntl(p.rx, F_GETOWN), child_ask(cmd[1], report[0], 'c'));
 
     close(cmd[1]);
     int status;

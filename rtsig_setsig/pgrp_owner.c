@@ -90,30 +90,6 @@ static int child_main(int fd, int cmd, int report, const sigset_t *set)
     return EXIT_OK; /* the parent closed the pipe: done */
 }
 
-/* ask - send the child a command and read its one-line answer from `report`. */
-static long ask(int cmd, int report, char c)
-{
-    char line[32];
-    size_t used = 0;
-
-    if (write(cmd, &c, 1) != 1)
-        die("write(command pipe)");
-    while (used < sizeof line - 1) {
-        ssize_t r = read(report, line + used, 1);
-        if (r == 0)
-            fail("the child did not answer (did it die?)");
-        if (r == -1) {
-            if (errno == EINTR)
-                continue;
-            die("read(report pipe)");
-        }
-        if (line[used++] == '\n')
-            break;
-    }
-    line[used] = '\0';
-    return atol(line);
-}
-
 /* step - K events, then how many signals each process took. */
 static void step(const char *label, const struct udp_pair *p, long events, const sigset_t *set,
                  int cmd, int report)
@@ -123,7 +99,7 @@ static void step(const char *label, const struct udp_pair *p, long events, const
     for (long i = 0; i < events; i++)
         udp_event(p);
     long mine = count_signals(set);
-    long child = ask(cmd, report, 'c');
+    long child = child_ask(cmd, report, 'c');
     printf("owner=%s getown=%d events=%ld parent_signals=%ld child_signals=%ld\n", label, getown,
            events, mine, child);
 }
@@ -167,7 +143,7 @@ static int experiment(long events)
     step("parent", &pair, events, &set, cmd[1], answers);
 
     /* The child names itself on the shared open file description: for both of them. */
-    ask(cmd[1], answers, 'o');
+    child_ask(cmd[1], answers, 'o');
     step("child", &pair, events, &set, cmd[1], answers);
 
     close(cmd[1]); /* the child reads end-of-file and exits */

@@ -268,3 +268,26 @@ const char *note_text(int signo, int code, int fd, long band, char *buf, size_t 
              band, band_names(band, bname, sizeof bname));
     return buf;
 }
+
+long child_ask(int cmd, int report, char c)
+{
+    char line[32];
+    size_t used = 0;
+
+    if (write(cmd, &c, 1) != 1)
+        die("write(command pipe)");
+    while (used < sizeof line - 1) {
+        ssize_t r = read(report, line + used, 1);
+        if (r == 0)
+            fail("the child did not answer (did it die?)");
+        if (r == -1) {
+            if (errno == EINTR)
+                continue;
+            die("read(report pipe)");
+        }
+        if (line[used++] == '\n')
+            break;
+    }
+    line[used] = '\0';
+    return atol(line);
+}

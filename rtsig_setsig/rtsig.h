@@ -117,4 +117,12 @@ int is_poll_code(int code);
  * it, fs/fcntl.c band_table), or -1 for a code that is not POLL_IN..POLL_HUP. */
 long linux_band(int code);
 
+/*
+ * child_ask - the parent's side of a child that takes one-byte commands on one pipe and
+ * answers each with a line holding a number on another (pgrp_owner and owner_probe drive
+ * their children so): write c to cmd, read the answer line from report, return its number.
+ * Fails if the child closed the pipe without answering.
+ */
+long child_ask(int cmd, int report, char c);
+
 #endif
