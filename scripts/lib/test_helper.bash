@@ -43,6 +43,16 @@ helper_setup() {
     STARTED_PIDS=()
 }
 
+# labs - the lab folders of this checkout (each has the lab kit's labutil.mk); progs LAB -
+# that lab's programs, as its Makefile lists them.
+labs() {
+    local d
+    for d in "$ROOT"/*/labutil.mk; do d=${d%/labutil.mk}; echo "${d##*/}"; done
+}
+progs() {
+    make -s --no-print-directory -C "$ROOT/$1" progs
+}
+
 # bin LAB PROG - path of a built program; fails the test if it has not been built.
 bin() {
     local path="$ROOT/$1/$2"

@@ -12,15 +12,6 @@ setup() {
 }
 teardown() { helper_teardown; }
 
-# labs - the lab folders of this checkout; progs LAB - its programs, as its Makefile says.
-labs() {
-    local d
-    for d in "$ROOT"/*/labutil.mk; do d=${d%/labutil.mk}; echo "${d##*/}"; done
-}
-progs() {
-    make -s --no-print-directory -C "$ROOT/$1" progs
-}
-
 # all_progs - every program as lab/program, one a line.
 all_progs() {
     local lab prog

@@ -7,15 +7,6 @@ load '../lib/test_helper'
 setup() { helper_setup; }
 teardown() { helper_teardown; }
 
-# Labs present in this checkout, and each lab's programs.
-labs() {
-    local d
-    for d in "$ROOT"/*/labutil.mk; do d=${d%/labutil.mk}; echo "${d##*/}"; done
-}
-progs() {
-    make -s --no-print-directory -C "$ROOT/$1" progs
-}
-
 # builds_alone CC - every lab, copied out of the tree, builds with CC and no warnings.
 builds_alone() {
     local lab tmp="$BATS_TEST_TMPDIR/alone"
