@@ -56,8 +56,9 @@ hostile() {
     kill(0, SIGKILL);'
 }
 
-@test "[hostile] a program whose child calls setsid() and sleeps, and which ignores SIGTERM: FAIL, both killed" {
-    hostile '    signal(SIGTERM, SIG_IGN);
+# The body of a program whose child escapes into a session of its own and which ignores
+# SIGTERM: graded twice, with and without the PID namespace.
+SETSID_CHILD='    signal(SIGTERM, SIG_IGN);
     if (fork() == 0) {
         setsid();
         for (;;)
@@ -67,6 +68,9 @@ hostile() {
     fflush(stdout);
     for (;;)
         pause();'
+
+@test "[hostile] a program whose child calls setsid() and sleeps, and which ignores SIGTERM: FAIL, both killed" {
+    hostile "$SETSID_CHILD"
 }
 
 @test "[hostile] a program that floods stdout: capped at 1 MiB, FAIL, nothing left" {
@@ -80,14 +84,5 @@ hostile() {
 }
 
 @test "[hostile] without a PID namespace (the environment tag alone) the setsid() child is killed too" {
-    hostile '    signal(SIGTERM, SIG_IGN);
-    if (fork() == 0) {
-        setsid();
-        for (;;)
-            sleep(1);
-    }
-    printf("listening on 127.0.0.1:9\n");
-    fflush(stdout);
-    for (;;)
-        pause();' GRADE_NO_PIDNS=1
+    hostile "$SETSID_CHILD" GRADE_NO_PIDNS=1
 }
