@@ -12,11 +12,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 client="$root/udp_sigio/udp_echo_client"
 tmp=$(mktemp -d)
 pid=
+# shellcheck source=scripts/lib/onexit.bash
+. "$root/scripts/lib/onexit.bash"
 cleanup() {
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+    # shellcheck disable=SC2046,SC2086 # one PID per word, or none
+    stop_pids $pid $(last_child)
     rm -rf "$tmp"
 }
-trap cleanup EXIT
+on_exit cleanup
 
 # rate SERVER... - start the server on a kernel-chosen port, run the client, print its rate.
 rate() {

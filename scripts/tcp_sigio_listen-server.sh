@@ -8,7 +8,7 @@
 #   source "$root/scripts/tcp_sigio_listen-server.sh"
 #   lss_start -p 0 --siginfo        # sets LSS_PID, LSS_PORT; output in $LSS_DIR/out, err
 #   lss_report 1                    # SIGHUP, wait for report 1: LSS_SIGNALS, LSS_CONNECTIONS
-#   lss_stop                        # SIGTERM, wait; an EXIT trap does it too
+#   lss_stop                        # SIGTERM, wait; done on every exit too
 #
 # Every wait is bounded (10 s); a server that does not answer ends the script with exit 1.
 
@@ -19,12 +19,15 @@ LSS_PORT=
 LSS_SIGNALS=
 LSS_CONNECTIONS=
 
-# shellcheck disable=SC2317 # called by the EXIT trap
+# shellcheck source=scripts/lib/onexit.bash
+. "$lss_root/scripts/lib/onexit.bash"
+# shellcheck disable=SC2317 # called on exit
 lss_cleanup() {
-    lss_stop
+    # shellcheck disable=SC2046,SC2086 # one PID per word, or none
+    stop_pids $LSS_PID $(last_child)
     rm -rf "$LSS_DIR"
 }
-trap lss_cleanup EXIT
+on_exit lss_cleanup
 
 # lss_wait_count REGEX N - wait until N lines of the server's output match REGEX.
 lss_wait_count() {

@@ -111,10 +111,10 @@ cleanup() {
     done
     made=()
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
+# On every exit, and run to its end even when more signals come (onexit.bash).
+# shellcheck source=scripts/lib/onexit.bash
+. "$root/scripts/lib/onexit.bash"
+on_exit cleanup
 
 # add_ns NAME - create a namespace; no privilege is "skipped", not a failure. We try the
 # operation rather than look at our uid: a container may be root without CAP_SYS_ADMIN.

@@ -30,24 +30,18 @@ tmp=$(mktemp -d)
 server_pid=""
 client_pid=""
 
+# shellcheck source=scripts/lib/onexit.bash
+. "$root/scripts/lib/onexit.bash"
+
 # cleanup: stop the server and client still running (3 s at most: they honour SIGTERM
-# within one), so that nothing writes into $tmp any more, then remove it. Also on SIGINT
-# and SIGTERM, which end the script through these traps.
+# within one), so that nothing writes into $tmp any more, then remove it. Runs on every
+# exit, ^C and SIGTERM included, to its end (onexit.bash).
 cleanup() {
-    local pid deadline=$((SECONDS + 3))
-    for pid in $server_pid $client_pid; do
-        kill -TERM "$pid" 2>/dev/null || true
-        while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]; do
-            [ "$SECONDS" -lt "$deadline" ] || { kill -KILL "$pid" 2>/dev/null; break; }
-            sleep 0.02
-        done
-        wait "$pid" 2>/dev/null || true
-    done
+    # shellcheck disable=SC2046,SC2086 # one PID per word, or none
+    stop_pids $server_pid $client_pid $(last_child)
     rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 143' TERM
-trap 'exit 130' INT
+on_exit cleanup
 
 usage() {
     sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//p}' "$0"

@@ -84,14 +84,16 @@ stop_hogs() {
     for pid in "${hogs[@]}"; do wait "$pid" 2>/dev/null; done
     hogs=()
 }
+# shellcheck source=scripts/lib/onexit.bash
+. "$root/scripts/lib/onexit.bash"
+# cleanup: the server, whatever was started last, the hogs, the folder; on every exit.
 cleanup() {
-    [ -n "$server_pid" ] && kill -TERM "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    # shellcheck disable=SC2046,SC2086 # one PID per word, or none
+    stop_pids $server_pid $(last_child)
     stop_hogs
     rm -rf "$tmp"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+on_exit cleanup
 
 # start_hogs N - N busy loops, each its own process in its own session, not pinned.
 start_hogs() {

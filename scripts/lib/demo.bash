@@ -22,6 +22,11 @@ cd "$ROOT" || exit 1
 DEMO_TMP=$(mktemp -d)
 DEMO_PIDS=()
 SHOW_PID="" SHOW_SED=""
+# Every program this part starts carries this mark in its environment. A script the tour
+# shows may start programs in sessions of their own; should one be left when the part
+# ends (the script itself cut short), the mark finds it, and it is stopped by PID.
+DEMO_MARK="tour-$$-$RANDOM"
+export SIGIO_LABS_TOUR=$DEMO_MARK
 
 if [ -t 1 ]; then
     B=$'\e[1m' C=$'\e[36m' R=$'\e[0m'
@@ -93,10 +98,37 @@ stop_session() {
     for pid in "$@"; do reap_status "$pid"; done
 }
 
+# marked - the PIDs of running programs that carry this part's mark.
+marked() {
+    # (grep and cut without the mark, or they would find themselves.)
+    SIGIO_LABS_TOUR='' grep -lzx "SIGIO_LABS_TOUR=$DEMO_MARK" /proc/[0-9]*/environ 2>/dev/null |
+        SIGIO_LABS_TOUR='' cut -d/ -f3
+    return 0
+}
+
+# stop_marked - SIGTERM whatever still carries the mark, SIGKILL it after 2 s. (No `wait`:
+# these are not this shell's children, or have been collected already.)
+stop_marked() {
+    local left pid deadline=$((SECONDS + 2))
+    left=$(marked)
+    [ -n "$left" ] || return 0
+    for pid in $left; do kill -TERM "$pid" 2>/dev/null; kill -CONT "$pid" 2>/dev/null; done
+    while [ -n "$left" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            for pid in $left; do kill -KILL "$pid" 2>/dev/null; done
+            break
+        fi
+        sleep 0.02
+        left=$(for pid in $left; do running "$pid" && echo "$pid"; done)
+    done
+    return 0
+}
+
 demo_cleanup() {
     stop_session ${SHOW_PID:+"$SHOW_PID"} "${DEMO_PIDS[@]}"
     [ -n "$SHOW_SED" ] && reap "$SHOW_SED" 1
     DEMO_PIDS=()
+    stop_marked
     rm -rf "$DEMO_TMP"
 }
 trap demo_cleanup EXIT

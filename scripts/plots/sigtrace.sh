@@ -23,14 +23,15 @@ reason=$("$root/scripts/sigtrace" --check 2>&1) || {
 
 tmp=$(mktemp -d)
 tracer=""
+# shellcheck source=scripts/lib/onexit.bash
+. "$root/scripts/lib/onexit.bash"
+# sigtrace ends its command and removes its tracing instance when it gets SIGTERM.
 cleanup() {
-    if [ -n "$tracer" ]; then
-        kill -TERM "$tracer" 2>/dev/null || true
-        wait "$tracer" 2>/dev/null || true
-    fi
+    # shellcheck disable=SC2046,SC2086 # one PID per word, or none
+    stop_pids -t 10 $tracer $(last_child)
     rm -rf "$tmp"
 }
-trap cleanup EXIT
+on_exit cleanup
 
 # The traced server, in a session of its own; sigtrace ends it when sigtrace gets SIGTERM.
 setsid "$root/scripts/sigtrace" -s IO -o "$tmp/trace" -- \

@@ -95,6 +95,111 @@ interrupt_tour() {
     interrupt_tour 'plots/run --quick' 2 90-figures.sh
 }
 
+# ---- stopping a script that started programs: onexit.bash ------------------------------
+
+# onexit_script - a script that starts a program it never notes, then waits; its clean-up
+# logs its start and end around half a second of work. With ONEXIT_OLD=1 it uses the plain
+# traps instead, to show what onexit.bash mends.
+onexit_script() {
+    cat >"$BATS_TEST_TMPDIR/script.sh" <<EOF
+log=\$1
+. "$ROOT/scripts/lib/onexit.bash"
+cleanup() {
+    echo start >>"\$log"
+    sleep 0.5
+    stop_pids \$(last_child)
+    echo end >>"\$log"
+}
+if [ -n "\${ONEXIT_OLD:-}" ]; then
+    trap cleanup EXIT
+    trap 'exit 143' TERM
+else
+    on_exit cleanup
+fi
+SIGIO_LABS_TEST=\$log sleep 1000 </dev/null >/dev/null 2>&1 &
+echo ready >>"\$log"
+while :; do sleep 0.05; done
+EOF
+}
+
+# stop_twice - start the script, wait for "ready", SIGTERM it, wait for its clean-up to
+# start, SIGTERM it again. Sets EXIT_STATUS and LOG.
+stop_twice() {
+    LOG="$BATS_TEST_TMPDIR/log.$RANDOM"
+    setsid bash "$BATS_TEST_TMPDIR/script.sh" "$LOG" </dev/null >/dev/null 2>&1 3>&- &
+    local pid=$!
+    STARTED_PIDS+=("$pid")
+    wait_for_line "$LOG" '^ready$'
+    kill -TERM "$pid"
+    wait_for_line "$LOG" '^start$'
+    kill -TERM "$pid"
+    wait_pid_exit "$pid" 10
+}
+
+# marked_with VALUE - PIDs of the running programs whose environment holds
+# SIGIO_LABS_TEST=VALUE.
+marked_with() {
+    grep -lzx "SIGIO_LABS_TEST=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+    return 0
+}
+
+@test "onexit.bash: a second SIGTERM during the clean-up does not cut it short, and the program started last is stopped though no variable holds its PID" {
+    onexit_script
+    stop_twice
+    assert_equal "$EXIT_STATUS" 143
+    run cat "$LOG"
+    assert_output $'ready\nstart\nend'
+    assert_equal "$(marked_with "$LOG")" ""
+    # The plain traps, for comparison: the second SIGTERM ends the clean-up half-way.
+    ONEXIT_OLD=1 stop_twice
+    run cat "$LOG"
+    assert_output $'ready\nstart'
+    run marked_with "$LOG"
+    refute_output ""
+    # shellcheck disable=SC2086 # one PID per word
+    kill -KILL $output
+}
+
+@test "every script that starts programs in the background stops them through onexit.bash, or is one of the five with a clean-up of its own" {
+    local f checked=0
+    local own=" scripts/lib/demo.bash scripts/lib/grade.bash scripts/lib/test_helper.bash scripts/sigtrace scripts/grade "
+    while IFS= read -r f; do
+        [[ "$own" == *" ${f#"$ROOT"/} "* ]] && continue
+        checked=$((checked + 1))
+        grep -q 'lib/onexit.bash"' "$f" || fail "$f starts a program in the background without onexit.bash"
+        if grep -qE '^[[:space:]]*trap .*(EXIT|TERM|INT)[[:space:]]*$' "$f"; then
+            fail "$f sets traps of its own beside onexit.bash"
+        fi
+    done < <(grep -rlE '^[^#]*[^&]&[[:space:]]*$' "$ROOT/scripts" --exclude-dir=tests)
+    [ "$checked" -ge 6 ] || fail "only $checked scripts found: the search is broken"
+}
+
+@test "udp_sigio-fig251.sh, stopped as timeout stops it (SIGTERM to its group, then to itself), leaves no server or client behind" {
+    local prog p pid mark left deadline
+    for prog in loop_echo_serv udp_echo_client sigio_echo_ser; do
+        mark="fig251-$BATS_TEST_NUMBER-$$-$prog"
+        SIGIO_LABS_TEST=$mark setsid "$ROOT/scripts/udp_sigio-fig251.sh" timing -D 1000 -n 2000 \
+            </dev/null >/dev/null 2>&1 3>&- &
+        pid=$!
+        STARTED_PIDS+=("$pid")
+        # Stopped while it runs the loop server, then the client, then the SIGIO server.
+        deadline=$((SECONDS + 20))
+        until for p in $(marked_with "$mark"); do cat "/proc/$p/comm"; done 2>/dev/null | grep -q "^$prog"; do
+            [ "$SECONDS" -lt "$deadline" ] || fail "fig251.sh did not start $prog within 20 s"
+            sleep 0.01
+        done
+        kill -TERM -- "-$pid"
+        kill -TERM "$pid"
+        wait_pid_exit "$pid" 5 || fail "stopped at $prog: fig251.sh still runs 5 s after SIGTERM"
+        assert_equal "$EXIT_STATUS" 143
+        deadline=$((SECONDS + 2))
+        while left=$(marked_with "$mark") && [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
+            sleep 0.05
+        done
+        [ -z "$left" ] || { ps -o pid,stat,args -p "$(echo "$left" | paste -sd,)" >&2; fail "stopped at $prog: left running: $left"; }
+    done
+}
+
 # ---- install-deps, with stub commands on PATH --------------------------------------------
 
 # stub_system - a PATH of its own ($STUB_BIN) holding only what install-deps itself uses,
