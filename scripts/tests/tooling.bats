@@ -9,6 +9,10 @@ setup() { helper_setup; }
 teardown() {
     # A tour a failed test left running: its session, by PID.
     [ -n "${TOUR_PID:-}" ] && kill -KILL -- "-$TOUR_PID" 2>/dev/null
+    if [ -n "${OWN_TRACEFS:-}" ]; then
+        umount "$OWN_TRACEFS" 2>/dev/null
+        rmdir "$OWN_TRACEFS" 2>/dev/null
+    fi
     helper_teardown
 }
 
@@ -18,10 +22,29 @@ marked_processes() {
     return 0
 }
 
-# tracing_instances - the names of sigtrace's tracing instances now.
+# tracefs_dir - where tracefs can be read: its standard mount, or, where it has none (sigtrace
+# then mounts it privately), a mount of this test's own, made once (run it outside a command
+# substitution), in a folder outside the test's own folder, removed by teardown. Sets
+# TRACEFS_DIR; empty where tracefs cannot be mounted (without root sigtrace makes no instance).
+tracefs_dir() {
+    TRACEFS_DIR=$(awk '$3 == "tracefs" && ($2 == "/sys/kernel/tracing" || $2 == "/sys/kernel/debug/tracing") { print $2; exit }' /proc/mounts)
+    [ -z "$TRACEFS_DIR" ] || return 0
+    if [ -z "${OWN_TRACEFS:-}" ]; then
+        OWN_TRACEFS=$(mktemp -d /tmp/tooling-tracefs.XXXXXX) || return 0
+        if ! mount -t tracefs nodev "$OWN_TRACEFS" 2>/dev/null; then
+            rmdir "$OWN_TRACEFS"
+            OWN_TRACEFS=""
+            return 0
+        fi
+    fi
+    TRACEFS_DIR=$OWN_TRACEFS
+}
+
+# tracing_instances - the names of sigtrace's tracing instances now (after tracefs_dir).
 tracing_instances() {
     local d
-    for d in /sys/kernel/tracing/instances/sigtrace-* /sys/kernel/debug/tracing/instances/sigtrace-*; do
+    [ -n "${TRACEFS_DIR:-}" ] || return 0
+    for d in "$TRACEFS_DIR"/instances/sigtrace-*; do
         [ -d "$d" ] && echo "${d##*/}"
     done
     return 0
@@ -38,6 +61,7 @@ interrupt_tour() {
     local pattern=$1 delay=$2 script="$ROOT/scripts/demo/${3:-run}" limit=${4:-2} out="$BATS_TEST_TMPDIR/tour.out" mark="$BATS_TEST_NUMBER-$$-$RANDOM"
     local tmp="$BATS_TEST_TMPDIR/tmp" deadline t0 t1 left inst before
     mkdir -p "$tmp"
+    tracefs_dir
     before=$(tracing_instances)
     TMPDIR=$tmp TOUR_MARK=$mark setsid env --default-signal=INT bash "$script" \
         >"$out" 2>&1 </dev/null 3>&- &
