@@ -445,6 +445,22 @@ C
     assert_line --partial "compared with glibc"
 }
 
+@test "the tour's figures part without a working gnuplot: one line saying so and what installs it, exit 0, nothing drawn" {
+    local stub="$BATS_TEST_TMPDIR/stub" stamp="$BATS_TEST_TMPDIR/stamp"
+    mkdir -p "$stub"
+    # A gnuplot that cannot draw, first on PATH (as a missing one, or one without pngcairo).
+    printf '%s\n' '#!/bin/sh' 'exit 1' >"$stub/gnuplot"
+    chmod +x "$stub/gnuplot"
+    touch "$stamp"
+    cd "$ROOT"
+    PATH="$stub:$PATH" run_bounded 20 bash scripts/demo/90-figures.sh
+    assert_success
+    assert_line "figures skipped: gnuplot with its pngcairo terminal is not installed (scripts/install-deps --for figures)"
+    refute_output --partial "plots/run"
+    run find "$ROOT" \( -path "$ROOT/test-results" -o -path "$ROOT/.git" \) -prune -o -newer "$stamp" -print
+    assert_output ""
+}
+
 # ---- the CI workflow ---------------------------------------------------------------------
 
 @test "the CI workflow parses as YAML and runs .ci/run on a current Ubuntu runner, as root" {
