@@ -461,6 +461,19 @@ C
     assert_output ""
 }
 
+@test "the tour's tracing part without root: one line saying what is missing, the way to see it, exit 0, nothing traced" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: only root can run the part as another user (uid 65534) here"
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    local -a as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    "${as_nobody[@]}" test -x "$ROOT/scripts/sigtrace" || skip "uid 65534 cannot reach this checkout ($ROOT)"
+    cd "$ROOT"
+    run_bounded 20 "${as_nobody[@]}" env TMPDIR=/tmp bash scripts/demo/60-sigtrace.sh
+    assert_success
+    assert_line --regexp '^    \(skipped: .*(root|CAP_SYS_ADMIN)'
+    assert_output --partial "Run 'sudo make demo' to"
+    refute_output --partial '$ scripts/sigtrace'
+}
+
 # ---- the CI workflow ---------------------------------------------------------------------
 
 @test "the CI workflow parses as YAML and runs .ci/run on a current Ubuntu runner, as root" {
