@@ -243,6 +243,8 @@ $(diff <(echo "$first") <(echo "$output"))"
     assert_success
     assert_equal "$(kv blocked "$(printf '%s\n' "$output" | grep '^step=data ')")" 0
     assert_equal "$(kv bytes "$(printf '%s\n' "$output" | grep '^step=data ')")" 5
+    # The sentence says what happened: data read, then EAGAIN (not "the read said EAGAIN").
+    assert_line "  The handler read 5 bytes; its last read said EAGAIN and the program carried on."
 }
 
 @test "[TCP-NONBLOCK] no POLL_IN while a thread is blocked in recv on the socket" {
