@@ -36,8 +36,10 @@
 #include <unistd.h>
 
 #define MAXN 2000
-static volatile sig_atomic_t n_seen; /* what the handler saw (-H), one record per signal */
-static volatile sig_atomic_t seen_code[MAXN], seen_fd[MAXN], seen_band[MAXN];
+/* What the handler saw (-H): plain records, read by main only with the signal blocked, and
+ * a count (chapters/README.md, "Data a handler shares", rules 2 and 1). */
+static struct { int code, fd; long band; } seen[MAXN];
+static volatile sig_atomic_t n_seen;
 
 static void usage(FILE *out)
 {
@@ -52,8 +54,8 @@ static void on_rt(int sig, siginfo_t *si, void *ctx)
 {
     (void)sig, (void)ctx;
     if (n_seen < MAXN) {
-        seen_code[n_seen] = si->si_code, seen_fd[n_seen] = si->si_fd;
-        seen_band[n_seen++] = (sig_atomic_t)si->si_band;
+        seen[n_seen].code = si->si_code, seen[n_seen].fd = si->si_fd, seen[n_seen].band = si->si_band;
+        n_seen = n_seen + 1;
     }
 }
 
@@ -130,7 +132,7 @@ int main(int argc, char **argv)
                 die("read(%d)", p[0]);
         block_signal(rt); /* main reads the records alone */
         for (int i = 0; i < n_seen; i++, notes++)
-            match += note(seen_code[i], seen_fd[i], seen_band[i], p, &in, &out);
+            match += note(seen[i].code, seen[i].fd, seen[i].band, p, &in, &out);
     } else {
         /* LAB: sigwaitinfo — take them one by one, like messages. Nothing more can come
          * once the queue is empty, so a zero timeout ends the loop. */

@@ -40,8 +40,8 @@
 
 #define EV_SIGNAL SIGRTMIN /* the F_SETSIG signal: realtime, so every event is queued */
 
-static struct { int signo, code, fd; } seen[8]; /* written by the handler only */
-static volatile sig_atomic_t nseen;
+static struct { int signo, code, fd; } seen[8]; /* main reads with signals blocked: README rule 2 */
+static volatile sig_atomic_t nseen;             /* a lone counter: rule 1 (chapters/README.md) */
 
 /* LAB: first-siginfo-handler — everything the handler learns is in siginfo. */
 static void on_event(int sig, siginfo_t *si, void *ctx)

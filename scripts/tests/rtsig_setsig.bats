@@ -129,6 +129,9 @@ line_of() {
     assert_output --partial "sig=SIGIO si_code=SI_KERNEL"
     assert_equal "$(kv matched)" 0
     refute_line --regexp '^step [0-9]+ .*\): kind=' # not one notification named a descriptor
+    # The rescan says why: plain SIGIO was asked for, not a full queue.
+    assert_line --regexp '^step 1 .*: no descriptor named \(plain SIGIO, -s 0\): rescanning all$'
+    refute_output --partial "overflow?"
 }
 
 @test "rt_monitor names a datagram, a pipe write and a terminal write made from outside" {

@@ -181,6 +181,14 @@ $(diff <(echo "$first") <(echo "$output"))"
     [ "${lines[0]}" -gt 2 ] || fail "si_fd ${lines[0]} is not a socket of ours"
 }
 
+@test "[TCP-INDISTINGUISHABLE] on loopback the answer carries the ACK: POLL_IN and POLL_OUT are both queued before the peer reads a byte of ours" {
+    run_bounded 30 "$LAB/tcp_events" --mode rt
+    assert_success
+    # Taken just before the peer's first read (LAB: ack-rides-answer). Across the delayed
+    # namespaces the same line says POLL_IN=0 POLL_OUT=0: there the room comes later.
+    assert_line "data_and_ack, taken before the peer read a byte of ours: POLL_IN=1 POLL_OUT=1"
+}
+
 @test "[TCP-INDISTINGUISHABLE] SIGIO let in during each step (--mode live): data_and_ack gives one or two handler calls on loopback, each with SI_KERNEL, no fd, no band" {
     run_bounded 30 "$LAB/tcp_events" --mode live --format signals
     assert_success
@@ -230,6 +238,8 @@ $(diff <(echo "$first") <(echo "$output"))"
     assert_success
     assert_equal "$(kv blocked "$(printf '%s\n' "$output" | grep '^step=data ')")" 0
     assert_equal "$(kv bytes "$(printf '%s\n' "$output" | grep '^step=data ')")" 5
+    # The sentence says what happened: data read, then EAGAIN (not "the read said EAGAIN").
+    assert_line "  The handler read 5 bytes; its last read said EAGAIN and the program carried on."
 }
 
 @test "[TCP-NONBLOCK] no POLL_IN while a thread is blocked in recv on the socket" {
