@@ -306,8 +306,19 @@ skip_if_unsupported() {
 }
 
 # require_cmd CMD - skip the test when an optional tool is missing.
+# Administration tools (ip, tc) live in /usr/sbin or /sbin, which an ordinary user's PATH
+# often lacks: found there, that folder joins PATH, and the test runs (and, if it cannot,
+# skips with the real reason, such as the privilege it lacks).
 require_cmd() {
-    command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed (scripts/install-deps)"
+    local dir
+    command -v "$1" >/dev/null 2>&1 && return 0
+    for dir in /usr/sbin /sbin; do
+        if [ -x "$dir/$1" ]; then
+            PATH=$PATH:$dir
+            return 0
+        fi
+    done
+    skip "$1 is not installed (scripts/install-deps)"
 }
 
 # sanitized_build - true when the programs were built with SANITIZE=1.

@@ -392,6 +392,13 @@ overflow_check() {
     assert_line "setter_uid=65534 owner=child(uid 65534) getown=$child child_signals=1"
 }
 
+@test "owner_probe --case perm as root of a user namespace (unshare -r), where uid 65534 does not exist: exit 4 naming that reason, not a failure" {
+    unshare -r true 2>/dev/null || skip "no user namespace of our own here (unshare -r failed)"
+    run_bounded 30 unshare -r "$LAB/owner_probe" --case perm
+    assert_failure 4
+    assert_output --regexp '^owner_probe: skipped: case perm: cannot become uid 65534 here \(E[A-Z]+\): in a user namespace only the mapped IDs exist$'
+}
+
 @test "[SETSIG-SIFD] si_fd names the descriptor O_ASYNC was switched on through, after it is closed and after its number is reused" {
     run_bounded 30 "$LAB/owner_probe" --case sifd
     assert_success

@@ -94,6 +94,17 @@ require_tracing() {
     assert_failure 2
 }
 
+@test "-o naming a file that cannot be written: one line naming -o, exit 1, and the command never runs" {
+    local ran="$BATS_TEST_TMPDIR/ran" file
+    for file in "$BATS_TEST_TMPDIR/no/such/dir/out" ''; do
+        run_bounded 10 "$SIGTRACE" -q -o "$file" -- touch "$ran"
+        assert_failure 1
+        assert_equal "${#lines[@]}" 1
+        assert_output "sigtrace: -o '$file': cannot write the file: No such file or directory"
+        [ ! -e "$ran" ] || fail "the command ran although -o '$file' cannot be written"
+    done
+}
+
 @test "without privilege sigtrace exits 4 with one line saying what is missing" {
     if [ "$(id -u)" -eq 0 ]; then
         require_cmd setpriv
@@ -241,6 +252,35 @@ require_tracing() {
     run instance_exists "$pid"
     assert_failure 1
     grep -q '^sigtrace: status=' "$out" || fail "no summary line after SIGINT: $(cat "$out")"
+    after=$(tracefs_state)
+    assert_equal "$after" "$before"
+}
+
+@test "the tracing state is as before also after SIGTERM in the middle (exit 143) and after a command that cannot be run (exit 126)" {
+    require_tracing
+    local before after out="$BATS_TEST_TMPDIR/out" pid server
+    before=$(tracefs_state)
+    # A file that is not executable: env says so and exits 126. (Not a missing command:
+    # bats 1.8's run, with fd 3 closed, ends the whole test file on a status of 127.)
+    touch "$BATS_TEST_TMPDIR/not-executable"
+    trace -q -- "$BATS_TEST_TMPDIR/not-executable"
+    assert_failure 126
+    assert_line --regexp '^sigtrace: status=126 '
+    after=$(tracefs_state)
+    assert_equal "$after" "$before"
+
+    setsid "$SIGTRACE" -s IO -- "$ROOT/tcp_sigio_listen/listen_server" -p 0 >"$out" 2>&1 </dev/null 3>&- &
+    pid=$!
+    BG_PIDS="$pid"
+    wait_for_line "$out" '^listening on ' 10
+    instance_exists "$pid" || fail "no instance sigtrace-$pid while tracing"
+    server=$(pgrep -P "$pid" listen_server) || fail "no listen_server under sigtrace"
+    kill -TERM "$pid"
+    wait_pid_exit "$pid" 10 || fail "sigtrace did not end within 10 s of SIGTERM"
+    assert_equal "$EXIT_STATUS" 143
+    ! kill -0 "$server" 2>/dev/null || fail "listen_server $server still runs"
+    run instance_exists "$pid"
+    assert_failure 1
     after=$(tracefs_state)
     assert_equal "$after" "$before"
 }

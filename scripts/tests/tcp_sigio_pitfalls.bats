@@ -26,7 +26,12 @@ setup() {
     helper_setup
     LAB="$ROOT/tcp_sigio_pitfalls"
 }
-teardown() { helper_teardown; }
+teardown() {
+    # The stub folder of the unprivileged-run test (outside the test's folder, which
+    # uid 65534 cannot enter).
+    [ -z "${NETNS_STUB:-}" ] || rm -rf "$NETNS_STUB"
+    helper_teardown
+}
 
 # col CONDITION NAME - one column of the condition's tsv row (NAME from the header line).
 col() {
@@ -319,6 +324,33 @@ netns_names() {
         ! ip netns list | grep -qw "$ns" || fail "namespace $ns left behind"
         ! pgrep -f "/run/netns/$ns" >/dev/null || fail "tcp_events in $ns still running"
     done
+}
+
+@test "as an ordinary user whose PATH lacks /usr/sbin, the namespace script runs in a user namespace, or skips saying that ip netns add needs root; never that ip or tc is missing" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: only root can run the script as another user (uid 65534) here"
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    local -a as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    "${as_nobody[@]}" test -x "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh" ||
+        skip "uid 65534 cannot reach this checkout ($ROOT)"
+    # Where user namespaces can be made: the whole walk runs in one of its own.
+    run_bounded 60 "${as_nobody[@]}" env PATH=/usr/bin:/bin "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh"
+    refute_output --partial "is not installed"
+    if [ "$status" -eq 4 ]; then
+        assert_output --partial "ip netns add needs root"
+    else
+        assert_success
+        assert_line --regexp $'^rt\t1\tlistener_connection\t'
+    fi
+    # Where they cannot (an unshare that is refused, as on a system that forbids them): the
+    # reason is the privilege, not a tool.
+    NETNS_STUB=$(mktemp -d /tmp/netns-stub.XXXXXX)
+    chmod 755 "$NETNS_STUB"
+    printf '%s\n' '#!/bin/sh' 'echo "unshare: unshare failed: Operation not permitted" >&2' 'exit 1' >"$NETNS_STUB/unshare"
+    chmod 755 "$NETNS_STUB/unshare"
+    run_bounded 30 "${as_nobody[@]}" env PATH="$NETNS_STUB:/usr/bin:/bin" "$ROOT/scripts/tcp_sigio_pitfalls-netns.sh"
+    assert_failure 4
+    assert_output --partial "skipped: ip netns add needs root, and no user namespace can stand in here"
+    refute_output --partial "is not installed"
 }
 
 # --- command line -------------------------------------------------------------------------

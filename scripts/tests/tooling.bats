@@ -9,6 +9,10 @@ setup() { helper_setup; }
 teardown() {
     # A tour a failed test left running: its session, by PID.
     [ -n "${TOUR_PID:-}" ] && kill -KILL -- "-$TOUR_PID" 2>/dev/null
+    if [ -n "${OWN_TRACEFS:-}" ]; then
+        umount "$OWN_TRACEFS" 2>/dev/null
+        rmdir "$OWN_TRACEFS" 2>/dev/null
+    fi
     helper_teardown
 }
 
@@ -18,10 +22,29 @@ marked_processes() {
     return 0
 }
 
-# tracing_instances - the names of sigtrace's tracing instances now.
+# tracefs_dir - where tracefs can be read: its standard mount, or, where it has none (sigtrace
+# then mounts it privately), a mount of this test's own, made once (run it outside a command
+# substitution), in a folder outside the test's own folder, removed by teardown. Sets
+# TRACEFS_DIR; empty where tracefs cannot be mounted (without root sigtrace makes no instance).
+tracefs_dir() {
+    TRACEFS_DIR=$(awk '$3 == "tracefs" && ($2 == "/sys/kernel/tracing" || $2 == "/sys/kernel/debug/tracing") { print $2; exit }' /proc/mounts)
+    [ -z "$TRACEFS_DIR" ] || return 0
+    if [ -z "${OWN_TRACEFS:-}" ]; then
+        OWN_TRACEFS=$(mktemp -d /tmp/tooling-tracefs.XXXXXX) || return 0
+        if ! mount -t tracefs nodev "$OWN_TRACEFS" 2>/dev/null; then
+            rmdir "$OWN_TRACEFS"
+            OWN_TRACEFS=""
+            return 0
+        fi
+    fi
+    TRACEFS_DIR=$OWN_TRACEFS
+}
+
+# tracing_instances - the names of sigtrace's tracing instances now (after tracefs_dir).
 tracing_instances() {
     local d
-    for d in /sys/kernel/tracing/instances/sigtrace-* /sys/kernel/debug/tracing/instances/sigtrace-*; do
+    [ -n "${TRACEFS_DIR:-}" ] || return 0
+    for d in "$TRACEFS_DIR"/instances/sigtrace-*; do
         [ -d "$d" ] && echo "${d##*/}"
     done
     return 0
@@ -38,6 +61,7 @@ interrupt_tour() {
     local pattern=$1 delay=$2 script="$ROOT/scripts/demo/${3:-run}" limit=${4:-2} out="$BATS_TEST_TMPDIR/tour.out" mark="$BATS_TEST_NUMBER-$$-$RANDOM"
     local tmp="$BATS_TEST_TMPDIR/tmp" deadline t0 t1 left inst before
     mkdir -p "$tmp"
+    tracefs_dir
     before=$(tracing_instances)
     TMPDIR=$tmp TOUR_MARK=$mark setsid env --default-signal=INT bash "$script" \
         >"$out" 2>&1 </dev/null 3>&- &
@@ -419,6 +443,35 @@ C
         skip "glibc's own names (2.32 and later) are not here to compare the table with"
     fi
     assert_line --partial "compared with glibc"
+}
+
+@test "the tour's figures part without a working gnuplot: one line saying so and what installs it, exit 0, nothing drawn" {
+    local stub="$BATS_TEST_TMPDIR/stub" stamp="$BATS_TEST_TMPDIR/stamp"
+    mkdir -p "$stub"
+    # A gnuplot that cannot draw, first on PATH (as a missing one, or one without pngcairo).
+    printf '%s\n' '#!/bin/sh' 'exit 1' >"$stub/gnuplot"
+    chmod +x "$stub/gnuplot"
+    touch "$stamp"
+    cd "$ROOT"
+    PATH="$stub:$PATH" run_bounded 20 bash scripts/demo/90-figures.sh
+    assert_success
+    assert_line "figures skipped: gnuplot with its pngcairo terminal is not installed (scripts/install-deps --for figures)"
+    refute_output --partial "plots/run"
+    run find "$ROOT" \( -path "$ROOT/test-results" -o -path "$ROOT/.git" \) -prune -o -newer "$stamp" -print
+    assert_output ""
+}
+
+@test "the tour's tracing part without root: one line saying what is missing, the way to see it, exit 0, nothing traced" {
+    [ "$(id -u)" -eq 0 ] || skip "needs root: only root can run the part as another user (uid 65534) here"
+    command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+    local -a as_nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+    "${as_nobody[@]}" test -x "$ROOT/scripts/sigtrace" || skip "uid 65534 cannot reach this checkout ($ROOT)"
+    cd "$ROOT"
+    run_bounded 20 "${as_nobody[@]}" env TMPDIR=/tmp bash scripts/demo/60-sigtrace.sh
+    assert_success
+    assert_line --regexp '^    \(skipped: .*(root|CAP_SYS_ADMIN)'
+    assert_output --partial "Run 'sudo make demo' to"
+    refute_output --partial '$ scripts/sigtrace'
 }
 
 # ---- the CI workflow ---------------------------------------------------------------------
