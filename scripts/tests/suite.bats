@@ -267,6 +267,9 @@ ex_prefix() {
             id=$(basename "$dir")
             [[ $id == "$(ex_prefix "$lab")"* ]] || fail "$lab/exercises/$id: the ID does not start with $(ex_prefix "$lab")"
             [[ $(head -n 1 "$md") =~ ^#\ $id:\ .+ ]] || fail "$id: line 1 is not '# $id: <title>'"
+            # The header lines follow line 1 at once, in the contract's order.
+            [ "$(sed -n '2,8p' "$md" | cut -d: -f1 | paste -sd' ' -)" = "Kind Points Difficulty Time Needs Files Objective" ] ||
+                fail "$id: lines 2-8 are not Kind, Points, Difficulty, Time, Needs, Files, Objective"
             kind=$(sed -n 's/^Kind: //p' "$md")
             [[ $kind =~ ^(write|predict)$ ]] || fail "$id: Kind '$kind'"
             grep -qE '^Points: [1-9][0-9]*$' "$md" || fail "$id: no 'Points: N'"
