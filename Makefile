@@ -9,7 +9,8 @@
 #   make bench     the benchmarks           make claims  each book claim: test, pass/fail
 #   make lint      shellcheck, both compilers, lab kit copies
 #   make grade     grade the exercises (LAB=<lab>, EX=<id> for fewer) on the reference
-#                  programs and the answer keys' predictions: full marks, "Score: N/M" last
+#                  programs and the answer keys' predictions: full marks, "Score: N/M" last;
+#                  REVEAL=1 shows each prediction and what this kernel gave
 #   make handout LAB=<lab>   the student's tarball for one lab (its path is printed last)
 #   make test-grading        the long checks of the graders and the handouts
 #   make clean
@@ -77,7 +78,7 @@ lint: all
 # predictions judged are the answer keys'.
 grade:
 	@scripts/grade $(if $(LAB),-l '$(LAB)') $(if $(EX),-e '$(EX)') --json grade.json \
-	    --predictions-from chapters/answer-keys
+	    $(if $(filter-out 0,$(REVEAL)),--reveal) --predictions-from chapters/answer-keys
 
 # The student's tarball for one lab: the lab with its holes applied, its tests, the grader,
 # its chapter; no answer key. The last line printed is the tarball's path.
@@ -94,4 +95,4 @@ list:
 
 clean:
 	@for lab in $(PRESENT); do $(MAKE) --no-print-directory -C $$lab clean; done
-	@rm -rf plots test-results grade.json handouts
+	@rm -rf plots test-results grade.json .grade-history handouts

@@ -24,6 +24,8 @@
 #   g_wait_line FILE REGEX [SECS]
 #   g_kv KEY FILE               value of the last KEY=VALUE token in FILE
 #   g_expect WHAT EXPECTED SEEN g_predict OBSERVED_FILE
+#                               (counts wrong predictions; names them, with the kernel's
+#                               values, only with GRADE_REVEAL=1)
 #   g_done   g_skip REASON   g_fail MESSAGE
 
 : "${ROOT:?grade.bash: ROOT is not set (run the check through scripts/grade)}"
@@ -250,26 +252,65 @@ _g_value() {
     return "$found"
 }
 
+# g_predict OBSERVED_FILE - judge $PREDICTIONS against what this kernel gave.
+# A prediction that is missing or empty is named ("MISSING key"), and so is a line of the
+# predictions file that is no "key=value" line (it is ignored): neither gives anything away. A prediction
+# that does not hold is only counted ("2 of 5 predictions do not hold on this kernel"):
+# naming it, or showing the kernel's value, would hand the answer to the next attempt.
+# With GRADE_REVEAL=1 (scripts/grade --reveal) every key is shown with the prediction and
+# what this kernel gave. When scripts/grade sets GRADE_PREDICT_REPORT, the counts go there
+# as one line "keys=M filled=F missing=K wrong=N" (for the attempts it keeps).
 g_predict() {
-    local observed=$1 line key seen predicted
+    local observed=$1 line key seen predicted n=0 wrong=0 missing=0 filled=0 lineno=0
     if [ ! -r "${PREDICTIONS:-}" ]; then
         echo "FAIL: no predictions file (${PREDICTIONS:-PREDICTIONS is not set})"
         _g_failed=1
         return 0
     fi
+    # Lines of the predictions file that are neither comments nor "key=value".
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        line=${line%$'\r'}
+        case $line in '#'* | '') continue ;; esac
+        [[ $line =~ ^[[:space:]]*([A-Za-z0-9_]+[[:space:]]*=|#|$) ]] && continue
+        echo "MALFORMED line $lineno of the predictions file, ignored: '$line' (not key=value)"
+    done <"$PREDICTIONS"
     while IFS= read -r line || [ -n "$line" ]; do
         case $line in '#'* | '') continue ;; esac
         [[ $line == *=* ]] || continue
         key=${line%%=*}
         seen=${line#*=}
+        n=$((n + 1))
         predicted=$(_g_value "$key" "$PREDICTIONS")
-        if [ -n "$predicted" ] && [ "$predicted" = "$seen" ]; then
-            echo "ok $key=$seen"
-        else
-            echo "WRONG $key: you predicted ${predicted:-(nothing)}, this kernel gave $seen"
+        if [ -z "$predicted" ]; then
+            missing=$((missing + 1))
             _g_failed=1
+            if [ -n "${GRADE_REVEAL:-}" ]; then
+                echo "MISSING $key: you predicted nothing, this kernel gave $seen"
+            else
+                echo "MISSING $key: no prediction"
+            fi
+            continue
+        fi
+        filled=$((filled + 1))
+        if [ "$predicted" = "$seen" ]; then
+            [ -n "${GRADE_REVEAL:-}" ] && echo "ok    $key: you predicted $predicted, this kernel gave $seen"
+        else
+            wrong=$((wrong + 1))
+            _g_failed=1
+            [ -n "${GRADE_REVEAL:-}" ] && echo "WRONG $key: you predicted $predicted, this kernel gave $seen"
         fi
     done <"$observed"
+    if [ -n "${GRADE_PREDICT_REPORT:-}" ]; then
+        echo "keys=$n filled=$filled missing=$missing wrong=$wrong" >>"$GRADE_PREDICT_REPORT"
+    fi
+    if [ "$wrong" -eq 0 ] && [ "$missing" -eq 0 ]; then
+        echo "ok: all $n predictions hold on this kernel"
+    elif [ -n "${GRADE_REVEAL:-}" ]; then
+        echo "FAIL: $((wrong + missing)) of $n predictions do not hold on this kernel"
+    else
+        echo "FAIL: $((wrong + missing)) of $n predictions do not hold on this kernel ($missing without a value, named above; $wrong wrong, not named: the first complete attempt is what counts)"
+    fi
     return 0
 }
 
