@@ -7,7 +7,9 @@
 #   . "$ROOT/scripts/lib/grade.bash"
 #
 # and ends with g_done. scripts/grade runs it with ROOT, LAB, LAB_DIR, EX_DIR, PREDICTIONS
-# and GRADE_TMP set (the exercise sheet, <lab>/exercises/README.md, says how to run one).
+# and GRADE_TMP set (the exercise sheet, <lab>/exercises/README.md, says how to run one),
+# and GRADE_REVEAL (1 with scripts/grade --reveal, else empty: a check prints what the
+# scenario gave only when it is set) and GRADE_PREDICT_REPORT (see g_predict).
 #
 # The student's program is treated as untrusted: it may hang, fork, flood its output or
 # signal its own process group. So every program started here runs in its own session,
