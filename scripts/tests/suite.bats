@@ -322,6 +322,28 @@ ex_prefix() {
     done
 }
 
+@test "each exercise has 2 to 4 hints, and its row on the sheet gives the title, kind, difficulty, time, points and needs of its exercise.md" {
+    local lab md id sheet row want got hints key
+    for lab in $(graded_labs); do
+        sheet="$ROOT/$lab/exercises/README.md"
+        grep -qx '| ID | Title | Kind | Difficulty | Time | Points | Needs |' "$sheet" ||
+            fail "$lab/exercises/README.md: no table with the columns ID, Title, Kind, Difficulty, Time, Points, Needs"
+        for md in "$ROOT/$lab"/exercises/*/exercise.md; do
+            [ -f "$md" ] || continue
+            id=$(basename "$(dirname "$md")")
+            hints=$(awk '/^## Hints/ { h = 1; next } /^## / { h = 0 } h && /^(- |\* |[0-9]+\. )/ { n++ } END { print n + 0 }' "$md")
+            [ "$hints" -ge 2 ] && [ "$hints" -le 4 ] || fail "$id: $hints hints (2 to 4)"
+            row=$(grep -E "^\| *(\[$id\]|\`$id\`)" "$sheet") || fail "$id has no row on $lab/exercises/README.md"
+            want=$(sed -n '1s/^# [^:]*: *//p' "$md")
+            for key in Kind Difficulty Time Points Needs; do
+                want+="|$(sed -n "s/^$key: *//p" "$md" | head -n 1)"
+            done
+            got=$(awk -F'|' '{ s = ""; for (i = 3; i < NF; i++) { gsub(/^ +| +$/, "", $i); s = s (i > 3 ? "|" : "") $i } print s }' <<<"$row")
+            assert_equal "$got" "$want"
+        done
+    done
+}
+
 @test "each lab with exercises has at least 4, with a sheet and an answer key; 20 or more in all once all five labs have theirs" {
     local lab n total=0 graded=0
     for lab in $(graded_labs); do
