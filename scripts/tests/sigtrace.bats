@@ -23,8 +23,11 @@ teardown() {
             wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
         fi
     done
-    if [ -n "${TFS:-}" ] && mountpoint -q "$TFS"; then
-        umount "$TFS"
+    # The test's own tracefs mount (tfs), by its path: tfs may have run only in a command
+    # substitution, which left TFS unset here. A mount left in the test's folder would
+    # stay mounted, and bats would then run rm -rf through it.
+    if mountpoint -q "$BATS_TEST_TMPDIR/tfs"; then
+        umount "$BATS_TEST_TMPDIR/tfs"
     fi
     helper_teardown
 }
