@@ -144,6 +144,16 @@ require_tracing() {
     refute_output --partial 'SIGIO.generated='
 }
 
+@test "-s chooses the signals: RTMIN counts the 3 realtime signals, IO,URG sees none of them" {
+    trace -q -s RTMIN -- "$RT/coalesce_demo" --signal rt -k 3
+    assert_success
+    assert_equal "$(kv SIGRTMIN.generated)" 3
+    assert_equal "$(kv SIGRTMIN.handler)" 3
+    trace -q -s IO,URG -- "$RT/coalesce_demo" --signal rt -k 3
+    assert_success
+    assert_line --regexp '^sigtrace: status=0 pids=1 events=0 lost_events=0$'
+}
+
 @test "[TRACE-OVERFLOW-FALLBACK] queue limit 5, 8 events: 5 realtime delivered, 3 refused, each followed by SIGIO (1 delivered, 2 merged)" {
     unshare --user true 2>/dev/null || skip "no user namespaces here: the signal count is not this test's alone"
     trace -- unshare --user "$RT/overflow_demo" -l 5 -k 8
