@@ -827,6 +827,12 @@ static void print_table(const struct config *cfg, const struct walk *rtw)
     }
     int m = cfg->modes[MODE_PLAIN] ? MODE_PLAIN : MODE_RT;
     printf("after rst_error, recv() on our socket said %s\n", errno_name(rst_errno[m]));
+    /* The handlers' masks, read back from the kernel (LAB: handlers-mask-each-other). */
+    struct sigaction io, urg;
+    if (sigaction(SIGIO, NULL, &io) == -1 || sigaction(SIGURG, NULL, &urg) == -1)
+        die("sigaction(read back)");
+    printf("handler masks: SIGIO's blocks SIGURG=%d, SIGURG's blocks SIGIO=%d\n",
+           sigismember(&io.sa_mask, SIGURG), sigismember(&urg.sa_mask, SIGIO));
 }
 
 int main(int argc, char **argv)

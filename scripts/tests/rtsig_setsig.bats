@@ -184,7 +184,7 @@ line_of() {
 
 # --- taking the signal synchronously ---------------------------------------------------
 
-@test "[SIGWAITINFO] blocked and taken with sigwaitinfo (no handler at all), or read from a signalfd; the echo server takes one per datagram" {
+@test "[SIGWAITINFO] blocked and taken with sigwaitinfo (no handler at all), or read from a signalfd; the echo server echoes 1000 datagrams with one signal each, or fewer only when its queue overflowed" {
     run_bounded 30 "$LAB/rt_monitor" --self-test --sigwaitinfo
     skip_if_unsupported
     assert_success

@@ -23,8 +23,11 @@ teardown() {
             wait_pid_exit "$pid" 5 || kill -KILL "$pid" 2>/dev/null || true
         fi
     done
-    if [ -n "${TFS:-}" ] && mountpoint -q "$TFS"; then
-        umount "$TFS"
+    # The test's own tracefs mount (tfs), by its path: tfs may have run only in a command
+    # substitution, which left TFS unset here. A mount left in the test's folder would
+    # stay mounted, and bats would then run rm -rf through it.
+    if mountpoint -q "$BATS_TEST_TMPDIR/tfs"; then
+        umount "$BATS_TEST_TMPDIR/tfs"
     fi
     helper_teardown
 }
@@ -144,6 +147,16 @@ require_tracing() {
     refute_output --partial 'SIGIO.generated='
 }
 
+@test "-s chooses the signals: RTMIN counts the 3 realtime signals, IO,URG sees none of them" {
+    trace -q -s RTMIN -- "$RT/coalesce_demo" --signal rt -k 3
+    assert_success
+    assert_equal "$(kv SIGRTMIN.generated)" 3
+    assert_equal "$(kv SIGRTMIN.handler)" 3
+    trace -q -s IO,URG -- "$RT/coalesce_demo" --signal rt -k 3
+    assert_success
+    assert_line --regexp '^sigtrace: status=0 pids=1 events=0 lost_events=0$'
+}
+
 @test "[TRACE-OVERFLOW-FALLBACK] queue limit 5, 8 events: 5 realtime delivered, 3 refused, each followed by SIGIO (1 delivered, 2 merged)" {
     unshare --user true 2>/dev/null || skip "no user namespaces here: the signal count is not this test's alone"
     trace -- unshare --user "$RT/overflow_demo" -l 5 -k 8
@@ -202,7 +215,7 @@ require_tracing() {
     assert_output --regexp 'path: .*tcp_v4_rcv → tcp_child_process → sock_def_readable → sock_wake_async → kill_fasync → send_sigio'
 }
 
-@test "[TRACE-TCP-WAKEUPS] each TCP notification comes from its wake-up: data, room, RST, FIN, urgent data" {
+@test "[TRACE-TCP-WAKEUPS] each TCP notification comes from its wake-up: data, room, RST, FIN, urgent data; the silent steps raise nothing" {
     require_tracing
     run_bounded 30 "$ROOT/scripts/tcp_sigio_pitfalls-wakeups.sh" 3>&-
     skip_if_unsupported
@@ -213,8 +226,11 @@ require_tracing() {
     assert_line --regexp $'^[0-9]+\trst_error\tSIGRTMIN\tPOLL_ERR\t.*sock_def_error_report$'
     assert_line --regexp $'^[0-9]+\tpeer_half_close\tSIGRTMIN\tPOLL_IN\ttcp_fin$'
     assert_line --regexp $'^[0-9]+\turgent_data\tSIGURG\tSI_KERNEL\ttcp_urg → sk_send_sigurg$'
-    # The two of the book's seven that raise nothing have no row.
-    refute_output --regexp $'\t(local_shutdown|own_fin_acked)\t'
+    # The steps that raise nothing have no row. tcp_events runs its steps in order, so the
+    # row of its last step (12) shows that they ran: 4 data_acked, 10 local_shutdown and
+    # 11 own_fin_acked.
+    assert_line --regexp $'^12\tfin_after_own_shutdown\tSIGRTMIN\tPOLL_HUP\ttcp_fin$'
+    refute_output --regexp $'\t(data_acked|local_shutdown|own_fin_acked)\t'
 }
 
 @test "[TRACE-DEFAULT-KILLS] SIGIO before the handler: delivered at generation, and the process ends (the kernel records SIGKILL)" {

@@ -29,6 +29,23 @@ builds_alone() {
     builds_alone clang
 }
 
+@test "a build is quiet, one CC line a file and no compiler command; V=1 shows the commands" {
+    local lab tmp="$BATS_TEST_TMPDIR/quiet"
+    lab=$(labs | tail -n 1)
+    cp -r "$ROOT/$lab" "$tmp"
+    make -s -C "$tmp" clean >/dev/null
+    run_bounded 120 make --no-print-directory -C "$tmp"
+    assert_success
+    [ "${#lines[@]}" -ge 2 ] || fail "the build printed ${#lines[@]} lines: $output"
+    run grep -cvE '^  CC      quiet/[A-Za-z0-9_.]+$' <<<"$output"
+    assert_output 0
+    make -s -C "$tmp" clean >/dev/null
+    run_bounded 120 make --no-print-directory -C "$tmp" V=1
+    assert_success
+    assert_line --regexp ' -c -o labutil\.o labutil\.c$'
+    refute_line --regexp '^  CC  '
+}
+
 @test "the lab kit (labutil.h, labutil.c, labutil.mk) is identical in every lab" {
     local lab f
     for lab in $(labs); do

@@ -140,6 +140,12 @@ show() {
     assert_line "after rst_error, recv() on our socket said ECONNRESET"
 }
 
+@test "tcp_events' SIGIO and SIGURG handlers block each other while one records (sa_mask, read back)" {
+    run_bounded 30 "$LAB/tcp_events" --mode plain
+    assert_success
+    assert_line "handler masks: SIGIO's blocks SIGURG=1, SIGURG's blocks SIGIO=1"
+}
+
 @test "[TCP-7-CONDITIONS] urgent_data: MSG_OOB gives SIGURG and, with F_SETSIG, POLL_PRI" {
     show urgent_data
     assert_equal "$(count urgent_data SIGURG)" 1
