@@ -126,7 +126,12 @@ stop_marked() {
 
 demo_cleanup() {
     stop_session ${SHOW_PID:+"$SHOW_PID"} "${DEMO_PIDS[@]}"
-    [ -n "$SHOW_SED" ] && reap "$SHOW_SED" 1
+    if [ -n "$SHOW_SED" ]; then
+        # After ^C nothing more is shown, and the filter may still be waiting for a writer
+        # that will never open the pipe: it goes at once.
+        [ -n "${DEMO_INTERRUPTED:-}" ] && kill -TERM "$SHOW_SED" 2>/dev/null
+        reap "$SHOW_SED" 1
+    fi
     DEMO_PIDS=()
     stop_marked
     rm -rf "$DEMO_TMP"
