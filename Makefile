@@ -2,7 +2,8 @@
 # sigio-labs: signal-driven I/O on Linux, one lab per folder.
 #
 #   make demo      the guided tour: every lab's key scenario, live, then the figures
-#   make test      build everything and run every test (bats), then "N passed, N failed"
+#   make test      build everything and run the tests of the labs, the grader and the
+#                  benchmarks (bats), then "N passed, N failed, N skipped"
 #   make           build every lab          make list    what is in each lab
 #   make plots     draw the figures (PLOTDIR=plots; PLOTDIR=chapters/figures refreshes
 #                  the committed ones)
@@ -12,6 +13,8 @@
 #                  programs and the answer keys' predictions: full marks, "Score: N/M" last;
 #                  REVEAL=1 shows each prediction and what this kernel gave
 #   make handout LAB=<lab>   the student's tarball for one lab (its path is printed last)
+#   make test-project        the project's own checks: shellcheck, every lab built alone
+#                            with both compilers, headers, bad command lines, the tour's ^C
 #   make test-grading        the long checks of the graders and the handouts
 #   make clean
 #
@@ -38,7 +41,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 1)
 # do not mix, for example).
 export SANITIZE WERROR
 
-.PHONY: all test demo plots bench lint clean list claims deps deps-figures grade handout test-grading $(PRESENT)
+.PHONY: all test demo plots bench lint clean list claims deps deps-figures grade handout test-project test-grading $(PRESENT)
 
 all: $(PRESENT)
 
@@ -84,6 +87,11 @@ grade:
 # its chapter; no answer key. The last line printed is the tarball's path.
 handout:
 	@scripts/handout '$(LAB)'
+
+# The project's own checks (scripts/tests/{suite,tooling,bad_input}.bats); their TAP goes
+# to test-results/plain-project/ (sanitize-project/ with SANITIZE=1).
+test-project: deps all
+	@scripts/run-tests --project
 
 # The long checks: every hole patch is honest, every lab's handout grades alone, hostile
 # programs cannot hang the grader. Their TAP goes to test-results/grading/.
