@@ -247,35 +247,45 @@ require_tracing() {
     assert_line --regexp ' deliver +SIGKILL .*the process ends: the default action of a fatal signal \(group exit\)$'
 }
 
+# stop_trace_midway SIGNAL STATUS - sigtrace on a listen_server, in a session of its own;
+# once it traces (its instance exists), SIGNAL to sigtrace. Checks that sigtrace ends with
+# STATUS, the server with it, and that its tracing instance is gone. Its output stays in
+# $MIDWAY_OUT.
+stop_trace_midway() {
+    local sig=$1 status=$2 pid server
+    MIDWAY_OUT="$BATS_TEST_TMPDIR/midway.out"
+    setsid "$SIGTRACE" -s IO -- "$ROOT/tcp_sigio_listen/listen_server" -p 0 >"$MIDWAY_OUT" 2>&1 </dev/null 3>&- &
+    pid=$!
+    BG_PIDS="$pid"
+    wait_for_line "$MIDWAY_OUT" '^listening on ' 10
+    instance_exists "$pid" || fail "no instance sigtrace-$pid while tracing"
+    server=$(pgrep -P "$pid" listen_server) || fail "no listen_server under sigtrace"
+    kill "-$sig" "$pid"
+    wait_pid_exit "$pid" 10 || fail "sigtrace did not end within 10 s of SIG$sig"
+    assert_equal "$EXIT_STATUS" "$status"
+    ! kill -0 "$server" 2>/dev/null || fail "listen_server $server still runs"
+    run instance_exists "$pid"
+    assert_failure 1
+}
+
 @test "the tracing state is as before after a trace, and after SIGINT in the middle (exit 130, command ended, instance gone)" {
     require_tracing
-    local before after out="$BATS_TEST_TMPDIR/out" pid server
+    local before after
     before=$(tracefs_state)
     trace --path -- "$RT/coalesce_demo" --signal sigio -k 3
     assert_success
     after=$(tracefs_state)
     assert_equal "$after" "$before"
 
-    setsid "$SIGTRACE" -s IO -- "$ROOT/tcp_sigio_listen/listen_server" -p 0 >"$out" 2>&1 </dev/null 3>&- &
-    pid=$!
-    BG_PIDS="$pid"
-    wait_for_line "$out" '^listening on ' 10
-    instance_exists "$pid" || fail "no instance sigtrace-$pid while tracing"
-    server=$(pgrep -P "$pid" listen_server) || fail "no listen_server under sigtrace"
-    kill -INT "$pid"
-    wait_pid_exit "$pid" 10 || fail "sigtrace did not end within 10 s of SIGINT"
-    assert_equal "$EXIT_STATUS" 130
-    ! kill -0 "$server" 2>/dev/null || fail "listen_server $server still runs"
-    run instance_exists "$pid"
-    assert_failure 1
-    grep -q '^sigtrace: status=' "$out" || fail "no summary line after SIGINT: $(cat "$out")"
+    stop_trace_midway INT 130
+    grep -q '^sigtrace: status=' "$MIDWAY_OUT" || fail "no summary line after SIGINT: $(cat "$MIDWAY_OUT")"
     after=$(tracefs_state)
     assert_equal "$after" "$before"
 }
 
 @test "the tracing state is as before also after SIGTERM in the middle (exit 143) and after a command that cannot be run (exit 126)" {
     require_tracing
-    local before after out="$BATS_TEST_TMPDIR/out" pid server
+    local before after
     before=$(tracefs_state)
     # A file that is not executable: env says so and exits 126. (Not a missing command:
     # bats 1.8's run, with fd 3 closed, ends the whole test file on a status of 127.)
@@ -286,18 +296,7 @@ require_tracing() {
     after=$(tracefs_state)
     assert_equal "$after" "$before"
 
-    setsid "$SIGTRACE" -s IO -- "$ROOT/tcp_sigio_listen/listen_server" -p 0 >"$out" 2>&1 </dev/null 3>&- &
-    pid=$!
-    BG_PIDS="$pid"
-    wait_for_line "$out" '^listening on ' 10
-    instance_exists "$pid" || fail "no instance sigtrace-$pid while tracing"
-    server=$(pgrep -P "$pid" listen_server) || fail "no listen_server under sigtrace"
-    kill -TERM "$pid"
-    wait_pid_exit "$pid" 10 || fail "sigtrace did not end within 10 s of SIGTERM"
-    assert_equal "$EXIT_STATUS" 143
-    ! kill -0 "$server" 2>/dev/null || fail "listen_server $server still runs"
-    run instance_exists "$pid"
-    assert_failure 1
+    stop_trace_midway TERM 143
     after=$(tracefs_state)
     assert_equal "$after" "$before"
 }
