@@ -202,12 +202,7 @@ predict_exercise() {
     graded scripts/grade -e udp-async-error --predictions-from "$keys" --json "$BATS_TEST_TMPDIR/g.json" \
         --history "$BATS_TEST_TMPDIR/h"
     assert_success
-    assert_line --regexp '^FAIL  udp-async-error  0/5'
-    assert_line --partial 'FAIL: 2 of 8 predictions do not hold on this kernel'
-    refute_output --partial ECONNREFUSED
-    refute_output --partial POLL_ERR
-    refute_output --partial connected_recv1
-    refute_output --partial siginfo_si_code
+    assert_answers_hidden
     no_survivors
     graded scripts/grade -e udp-async-error --reveal --predictions-from "$keys" --json "$BATS_TEST_TMPDIR/g.json" \
         --history "$BATS_TEST_TMPDIR/h"

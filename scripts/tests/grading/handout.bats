@@ -140,12 +140,7 @@ handout_roundtrip() {
     MARK="m$$x$RANDOM"
     GRADE_TEST_MARK=$MARK run_bounded 300 make -s grade EX=udp-async-error
     assert_success
-    assert_line --regexp '^FAIL  udp-async-error  0/5'
-    assert_line --partial 'FAIL: 2 of 8 predictions do not hold on this kernel'
-    refute_output --partial ECONNREFUSED
-    refute_output --partial POLL_ERR
-    refute_output --partial connected_recv1
-    refute_output --partial siginfo_si_code
+    assert_answers_hidden
     no_survivors
     MARK="m$$x$RANDOM"
     GRADE_TEST_MARK=$MARK run_bounded 300 make -s grade EX=udp-async-error REVEAL=1
