@@ -16,9 +16,9 @@ teardown() {
     helper_teardown
 }
 
-# marked_processes MARK - PIDs of live processes whose environment holds TOUR_MARK=MARK.
-marked_processes() {
-    grep -lzx "TOUR_MARK=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
+# marked NAME VALUE - PIDs of live processes whose environment holds NAME=VALUE.
+marked() {
+    grep -lzx "$1=$2" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
     return 0
 }
 
@@ -87,10 +87,10 @@ interrupt_tour() {
     assert_equal "$EXIT_STATUS" 130
     # Servers and their children stop on SIGTERM within a second.
     deadline=$((SECONDS + 2))
-    left=$(marked_processes "$mark")
+    left=$(marked TOUR_MARK "$mark")
     while [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
         sleep 0.05
-        left=$(marked_processes "$mark")
+        left=$(marked TOUR_MARK "$mark")
     done
     [ -z "$left" ] || { ps -o pid,stat,args -p "$(echo "$left" | tr ' ' ,)" >&2; fail "left running after ^C: $left"; }
     run ls -A "$tmp"
@@ -163,25 +163,18 @@ stop_twice() {
     wait_pid_exit "$pid" 10
 }
 
-# marked_with VALUE - PIDs of the running programs whose environment holds
-# SIGIO_LABS_TEST=VALUE.
-marked_with() {
-    grep -lzx "SIGIO_LABS_TEST=$1" /proc/[0-9]*/environ 2>/dev/null | cut -d/ -f3
-    return 0
-}
-
 @test "onexit.bash: a second SIGTERM during the clean-up does not cut it short, and the program started last is stopped though no variable holds its PID" {
     onexit_script
     stop_twice
     assert_equal "$EXIT_STATUS" 143
     run cat "$LOG"
     assert_output $'ready\nstart\nend'
-    assert_equal "$(marked_with "$LOG")" ""
+    assert_equal "$(marked SIGIO_LABS_TEST "$LOG")" ""
     # The plain traps, for comparison: the second SIGTERM ends the clean-up half-way.
     ONEXIT_OLD=1 stop_twice
     run cat "$LOG"
     assert_output $'ready\nstart'
-    run marked_with "$LOG"
+    run marked SIGIO_LABS_TEST "$LOG"
     refute_output ""
     # shellcheck disable=SC2086 # one PID per word
     kill -KILL $output
@@ -211,7 +204,7 @@ marked_with() {
         STARTED_PIDS+=("$pid")
         # Stopped while it runs the loop server, then the client, then the SIGIO server.
         deadline=$((SECONDS + 20))
-        until for p in $(marked_with "$mark"); do cat "/proc/$p/comm"; done 2>/dev/null | grep -q "^$prog"; do
+        until for p in $(marked SIGIO_LABS_TEST "$mark"); do cat "/proc/$p/comm"; done 2>/dev/null | grep -q "^$prog"; do
             [ "$SECONDS" -lt "$deadline" ] || fail "fig251.sh did not start $prog within 20 s"
             sleep 0.01
         done
@@ -220,7 +213,7 @@ marked_with() {
         wait_pid_exit "$pid" 5 || fail "stopped at $prog: fig251.sh still runs 5 s after SIGTERM"
         assert_equal "$EXIT_STATUS" 143
         deadline=$((SECONDS + 2))
-        while left=$(marked_with "$mark") && [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
+        while left=$(marked SIGIO_LABS_TEST "$mark") && [ -n "$left" ] && [ "$SECONDS" -lt "$deadline" ]; do
             sleep 0.05
         done
         [ -z "$left" ] || { ps -o pid,stat,args -p "$(echo "$left" | paste -sd,)" >&2; fail "stopped at $prog: left running: $left"; }
